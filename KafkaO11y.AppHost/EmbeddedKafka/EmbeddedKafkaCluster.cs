@@ -1,0 +1,104 @@
+namespace KafkaO11y.AppHost.EmbeddedKafka;
+
+/// <summary>A topic the embedded cluster creates at start.</summary>
+public sealed record KafkaTopic(string Name, int Partitions);
+
+/// <summary>
+/// Kafka in this process: librdkafka's mock cluster, which speaks the real Kafka protocol on
+/// loopback TCP ports, so that any Kafka client can use it. It lives until disposed.
+/// </summary>
+/// <remarks>
+/// The mock cluster implements produce, fetch, metadata, consumer groups, offsets and the
+/// idempotent producer, but not the admin APIs (CreateTopics, ListGroups...): topics are created
+/// here, through its own API.
+/// </remarks>
+public sealed class EmbeddedKafkaCluster : IDisposable
+{
+    private readonly Lock _lock = new();
+    private IntPtr _client;
+    private readonly IntPtr _cluster;
+
+    private EmbeddedKafkaCluster(IntPtr client, int brokers)
+    {
+        _client = client;
+        _cluster = LibrdkafkaMock.rd_kafka_handle_mock_cluster(client);
+        if (_cluster == IntPtr.Zero)
+        {
+            LibrdkafkaMock.rd_kafka_destroy(client);
+            throw new InvalidOperationException("librdkafka created no mock cluster.");
+        }
+
+        Brokers = brokers;
+        BootstrapServers = LibrdkafkaMock.Bootstraps(_cluster);
+    }
+
+    /// <summary>The brokers' addresses, <c>host:port[,host:port]</c>.</summary>
+    public string BootstrapServers { get; }
+
+    /// <summary>Number of brokers, with ids 1 to <see cref="Brokers"/>.</summary>
+    public int Brokers { get; }
+
+    public static EmbeddedKafkaCluster Start(int brokers, IEnumerable<KafkaTopic> topics)
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThan(brokers, 1);
+        var cluster = new EmbeddedKafkaCluster(LibrdkafkaMock.NewClientWithMockCluster(brokers), brokers);
+        try
+        {
+            foreach (var topic in topics)
+            {
+                cluster.CreateTopic(topic);
+            }
+        }
+        catch
+        {
+            cluster.Dispose();
+            throw;
+        }
+
+        return cluster;
+    }
+
+    public void CreateTopic(KafkaTopic topic)
+    {
+        // Replicate as far as the brokers allow, up to Kafka's usual 3.
+        var replicationFactor = Math.Min(Brokers, 3);
+        Check(LibrdkafkaMock.rd_kafka_mock_topic_create(Cluster, topic.Name, topic.Partitions, replicationFactor),
+            $"create topic '{topic.Name}'");
+    }
+
+    public void SetBrokerDown(int brokerId) =>
+        Check(LibrdkafkaMock.rd_kafka_mock_broker_set_down(Cluster, brokerId), $"take broker {brokerId} down");
+
+    public void SetBrokerUp(int brokerId) =>
+        Check(LibrdkafkaMock.rd_kafka_mock_broker_set_up(Cluster, brokerId), $"bring broker {brokerId} up");
+
+    private IntPtr Cluster
+    {
+        get
+        {
+            ObjectDisposedException.ThrowIf(_client == IntPtr.Zero, this);
+            return _cluster;
+        }
+    }
+
+    private static void Check(int error, string what)
+    {
+        if (error != 0)
+        {
+            throw new InvalidOperationException($"The embedded Kafka could not {what}: {LibrdkafkaMock.ErrorName(error)}.");
+        }
+    }
+
+    public void Dispose()
+    {
+        lock (_lock)
+        {
+            if (_client != IntPtr.Zero)
+            {
+                // The client owns the mock cluster: destroying it stops the brokers.
+                LibrdkafkaMock.rd_kafka_destroy(_client);
+                _client = IntPtr.Zero;
+            }
+        }
+    }
+}

@@ -1,0 +1,22 @@
+using KafkaO11y.Consumer;
+using KafkaO11y.ServiceDefaults.Messaging;
+
+var builder = WebApplication.CreateBuilder(args);
+
+builder.AddServiceDefaults();
+builder.AddKafkaConsumer<string, byte[]>("kafka");
+builder.Services.AddOptions<MessagingOptions>().BindConfiguration(MessagingOptions.Section).ValidateDataAnnotations().ValidateOnStart();
+builder.Services.AddOptions<ProcessingOptions>().BindConfiguration(ProcessingOptions.Section).ValidateDataAnnotations().ValidateOnStart();
+builder.Services.AddSingleton<ProcessingStats>();
+builder.Services.AddSingleton<MessageProcessor>();
+builder.Services.AddHostedService<ConsumerWorker>();
+
+var app = builder.Build();
+
+app.UseDefaultErrorHandling();
+
+app.MapGet("/stats", (ProcessingStats stats) => stats.Snapshot())
+    .WithSummary("How many messages this consumer processed, and the last offset processed per partition.");
+app.MapDefaultEndpoints();
+
+app.Run();

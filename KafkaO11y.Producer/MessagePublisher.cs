@@ -1,0 +1,46 @@
+using System.Diagnostics;
+using System.Text.Json;
+using Confluent.Kafka;
+using KafkaO11y.ServiceDefaults.Messaging;
+using Microsoft.Extensions.Options;
+
+namespace KafkaO11y.Producer;
+
+/// <summary>Where Kafka put a message it acknowledged.</summary>
+public sealed record PublishedMessage(Guid Id, long Sequence, string Topic, int Partition, long Offset);
+
+/// <summary>
+/// Makes messages (id, sequence number, creation time) and sends them to the topic, answering once
+/// Kafka acknowledged them (idempotent producer, acks=all).
+/// </summary>
+public sealed partial class MessagePublisher(
+    IProducer<string, byte[]> producer,
+    IOptions<MessagingOptions> messaging,
+    IHostEnvironment environment,
+    IConfiguration configuration,
+    ILogger<MessagePublisher> logger)
+{
+    private readonly string _producerName = configuration["OTEL_SERVICE_NAME"] ?? environment.ApplicationName;
+    private long _sequence;
+
+    public async Task<PublishedMessage> PublishAsync(string payload, string? key, CancellationToken cancellationToken)
+    {
+        var body = new MessageBody(
+            Guid.CreateVersion7(), Interlocked.Increment(ref _sequence), DateTimeOffset.UtcNow, _producerName, payload);
+        var message = new Message<string, byte[]>
+        {
+            Key = key ?? body.Id.ToString(),
+            Value = JsonSerializer.SerializeToUtf8Bytes(body, MessageJsonContext.Default.MessageBody),
+            // The Kafka timestamp is the creation time, so consumers can measure end-to-end latency.
+            Timestamp = new Timestamp(body.CreatedAt),
+        };
+
+        var result = await producer.ProduceAsync(messaging.Value.Topic, message, cancellationToken);
+        LogPublished(body.Id, body.Sequence, result.Topic, result.Partition.Value, result.Offset.Value);
+        return new PublishedMessage(body.Id, body.Sequence, result.Topic, result.Partition.Value, result.Offset.Value);
+    }
+
+    [LoggerMessage(Level = LogLevel.Information,
+        Message = "Published message {MessageId} (sequence {Sequence}) to {Topic} partition {Partition} at offset {Offset}")]
+    private partial void LogPublished(Guid messageId, long sequence, string topic, int partition, long offset);
+}

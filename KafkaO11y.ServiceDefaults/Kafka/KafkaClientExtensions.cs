@@ -1,0 +1,127 @@
+using Confluent.Kafka;
+using KafkaO11y.ServiceDefaults.Kafka;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Diagnostics.HealthChecks;
+using OpenTelemetry.Metrics;
+using OpenTelemetry.Trace;
+
+namespace Microsoft.Extensions.Hosting;
+
+/// <summary>
+/// Kafka clients for the services, doing the job Aspire.Confluent.Kafka would: configuration
+/// binding, the <c>kafka</c> connection string, a health check, tracing and metrics.
+/// </summary>
+/// <remarks>
+/// Configuration: <c>ConnectionStrings:{name}</c> is the bootstrap servers; the sections
+/// <c>Kafka:Producer</c> and <c>Kafka:Consumer</c> bind onto Confluent.Kafka's
+/// <see cref="ProducerConfig"/> and <see cref="ConsumerConfig"/> (for example
+/// <c>Kafka__Consumer__GroupId</c>, <c>Kafka__Producer__LingerMs</c>, or SASL/SSL settings).
+/// </remarks>
+public static class KafkaClientExtensions
+{
+    public const string ProducerSection = "Kafka:Producer";
+    public const string ConsumerSection = "Kafka:Consumer";
+
+    // librdkafka's statistics are off by default; every 5 s is cheap and fine-grained enough for dashboards.
+    private const int DefaultStatisticsIntervalMs = 5_000;
+
+    /// <summary>
+    /// Registers an instrumented <see cref="IProducer{TKey,TValue}"/>: idempotent, acks=all, with
+    /// every send traced and counted.
+    /// </summary>
+    public static IHostApplicationBuilder AddKafkaProducer<TKey, TValue>(
+        this IHostApplicationBuilder builder, string connectionName, Action<ProducerConfig>? configure = null)
+    {
+        var config = new ProducerConfig
+        {
+            EnableIdempotence = true,
+            Acks = Acks.All,
+            StatisticsIntervalMs = DefaultStatisticsIntervalMs,
+        };
+        BindClientConfig(builder.Configuration, connectionName, ProducerSection, config);
+        configure?.Invoke(config);
+
+        builder.Services.AddSingleton<IProducer<TKey, TValue>>(_ =>
+        {
+            var info = KafkaClientInfo.From(config);
+            var producer = new ProducerBuilder<TKey, TValue>(config)
+                .SetStatisticsHandler((_, json) => KafkaStatisticsMetrics.Update(json, info))
+                .Build();
+            return new InstrumentedProducer<TKey, TValue>(producer, info);
+        });
+        AddHealthCheck<IProducer<TKey, TValue>>(builder, $"kafka-producer-{connectionName}");
+        return builder;
+    }
+
+    /// <summary>
+    /// Registers a <see cref="IConsumer{TKey,TValue}"/> whose statistics become metrics and whose
+    /// messages are processed with <see cref="KafkaConsumerInstrumentation.ProcessAsync"/>.
+    /// Offsets are stored only by the application (after processing) and committed automatically.
+    /// </summary>
+    public static IHostApplicationBuilder AddKafkaConsumer<TKey, TValue>(
+        this IHostApplicationBuilder builder, string connectionName, Action<ConsumerConfig>? configure = null)
+    {
+        var config = new ConsumerConfig
+        {
+            EnableAutoCommit = true,
+            EnableAutoOffsetStore = false,
+            AutoOffsetReset = AutoOffsetReset.Earliest,
+            StatisticsIntervalMs = DefaultStatisticsIntervalMs,
+        };
+        BindClientConfig(builder.Configuration, connectionName, ConsumerSection, config);
+        configure?.Invoke(config);
+        if (string.IsNullOrWhiteSpace(config.GroupId))
+        {
+            throw new InvalidOperationException(
+                $"A Kafka consumer needs a group id: set '{ConsumerSection}:GroupId' in configuration or in the configure callback.");
+        }
+
+        builder.Services.AddSingleton(_ =>
+        {
+            var info = KafkaClientInfo.From(config);
+            var consumer = new ConsumerBuilder<TKey, TValue>(config)
+                .SetStatisticsHandler((_, json) => KafkaStatisticsMetrics.Update(json, info))
+                .Build();
+            KafkaClientRegistry.Register(consumer.Name, info);
+            return consumer;
+        });
+        AddHealthCheck<IConsumer<TKey, TValue>>(builder, $"kafka-consumer-{connectionName}");
+        return builder;
+    }
+
+    /// <summary>Collects the spans of the Kafka integration.</summary>
+    public static TracerProviderBuilder AddKafkaInstrumentation(this TracerProviderBuilder tracing) =>
+        tracing.AddSource(KafkaTelemetry.ActivitySourceName);
+
+    /// <summary>Collects the messaging metrics and the librdkafka statistics metrics.</summary>
+    public static MeterProviderBuilder AddKafkaInstrumentation(this MeterProviderBuilder metrics)
+    {
+        KafkaStatisticsMetrics.EnsureRegistered();
+        return metrics.AddMeter(KafkaTelemetry.MeterName);
+    }
+
+    private static void BindClientConfig(IConfiguration configuration, string connectionName, string section, ClientConfig config)
+    {
+        configuration.GetSection(section).Bind(config);
+        var connectionString = configuration.GetConnectionString(connectionName);
+        if (!string.IsNullOrWhiteSpace(connectionString))
+        {
+            config.BootstrapServers = connectionString;
+        }
+
+        if (string.IsNullOrWhiteSpace(config.BootstrapServers))
+        {
+            throw new InvalidOperationException(
+                $"No Kafka bootstrap servers: set the connection string 'ConnectionStrings:{connectionName}' " +
+                $"(the AppHost does it with WithReference) or '{section}:BootstrapServers'.");
+        }
+    }
+
+    private static void AddHealthCheck<TClient>(IHostApplicationBuilder builder, string name) where TClient : IClient =>
+        builder.Services.AddHealthChecks().Add(new HealthCheckRegistration(
+            name,
+            services => new KafkaClientHealthCheck(services.GetRequiredService<TClient>()),
+            HealthStatus.Unhealthy,
+            tags: ["ready"]));
+}

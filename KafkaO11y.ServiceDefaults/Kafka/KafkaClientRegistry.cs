@@ -1,0 +1,46 @@
+using System.Collections.Concurrent;
+using Confluent.Kafka;
+
+namespace KafkaO11y.ServiceDefaults.Kafka;
+
+/// <summary>What the instrumentation needs to know of a client that Kafka's client API does not tell.</summary>
+/// <param name="ClientId">The configured <c>client.id</c>.</param>
+/// <param name="ServerAddress">Host of the first bootstrap server.</param>
+/// <param name="ServerPort">Port of the first bootstrap server.</param>
+/// <param name="ConsumerGroup">The consumer's <c>group.id</c>; null for a producer.</param>
+public sealed record KafkaClientInfo(string? ClientId, string? ServerAddress, int? ServerPort, string? ConsumerGroup)
+{
+    public static readonly KafkaClientInfo Unknown = new(null, null, null, null);
+
+    public static KafkaClientInfo From(ClientConfig config)
+    {
+        var first = config.BootstrapServers?
+            .Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)
+            .FirstOrDefault();
+        string? host = first;
+        int? port = null;
+
+        // "host:port"; an IPv6 host is bracketed, so the last colon separates the port.
+        var colon = first?.LastIndexOf(':') ?? -1;
+        if (first is not null && colon > 0 && int.TryParse(first.AsSpan(colon + 1), out var parsedPort))
+        {
+            host = first[..colon].Trim('[', ']');
+            port = parsedPort;
+        }
+
+        return new KafkaClientInfo(config.ClientId, host, port, (config as ConsumerConfig)?.GroupId);
+    }
+}
+
+/// <summary>Clients built by this integration, by their librdkafka instance name (<c>IClient.Name</c>).</summary>
+internal static class KafkaClientRegistry
+{
+    private static readonly ConcurrentDictionary<string, KafkaClientInfo> Clients = new();
+
+    public static void Register(string clientName, KafkaClientInfo info) => Clients[clientName] = info;
+
+    public static void Forget(string clientName) => Clients.TryRemove(clientName, out _);
+
+    public static KafkaClientInfo Get(string clientName) =>
+        Clients.TryGetValue(clientName, out var info) ? info : KafkaClientInfo.Unknown;
+}

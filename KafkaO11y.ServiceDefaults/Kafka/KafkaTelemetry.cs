@@ -1,0 +1,44 @@
+using System.Diagnostics;
+using System.Diagnostics.Metrics;
+
+namespace KafkaO11y.ServiceDefaults.Kafka;
+
+/// <summary>
+/// The one <see cref="ActivitySource"/> and <see cref="Meter"/> of the Kafka integration, and the
+/// instruments named by OpenTelemetry's messaging conventions.
+/// </summary>
+public static class KafkaTelemetry
+{
+    public const string ActivitySourceName = "KafkaO11y.Kafka";
+    public const string MeterName = "KafkaO11y.Kafka";
+
+    public static readonly ActivitySource ActivitySource = new(ActivitySourceName);
+    public static readonly Meter Meter = new(MeterName);
+
+    // Messaging operations take microseconds to seconds: finer buckets at the low end than the
+    // conventions' defaults, so a local broker's sub-millisecond sends do not all land in one bucket.
+    private static readonly InstrumentAdvice<double> DurationBuckets = new()
+    {
+        HistogramBucketBoundaries =
+            [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.075, 0.1, 0.25, 0.5, 0.75, 1, 2.5, 5, 7.5, 10],
+    };
+
+    public static readonly Counter<long> SentMessages = Meter.CreateCounter<long>(
+        "messaging.client.sent.messages", "{message}", "Messages a producer attempted to send to Kafka.");
+
+    public static readonly Counter<long> ConsumedMessages = Meter.CreateCounter<long>(
+        "messaging.client.consumed.messages", "{message}", "Messages a consumer received from Kafka.");
+
+    public static readonly Histogram<double> OperationDuration = Meter.CreateHistogram(
+        "messaging.client.operation.duration", "s", "Duration of a messaging operation (send until acknowledged).",
+        tags: null, advice: DurationBuckets);
+
+    public static readonly Histogram<double> ProcessDuration = Meter.CreateHistogram(
+        "messaging.process.duration", "s", "Duration of processing one consumed message.",
+        tags: null, advice: DurationBuckets);
+
+    public static readonly Histogram<double> EndToEndLatency = Meter.CreateHistogram(
+        "kafkao11y.message.end_to_end.duration", "s",
+        "Time from a message's creation (its Kafka timestamp) until a consumer finished processing it.",
+        tags: null, advice: DurationBuckets);
+}

@@ -1,0 +1,278 @@
+using System.Diagnostics;
+using System.Text;
+using Confluent.Kafka;
+using KafkaO11y.AppHost.EmbeddedKafka;
+using KafkaO11y.ServiceDefaults.Kafka;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+using OpenTelemetry;
+using OpenTelemetry.Logs;
+using OpenTelemetry.Metrics;
+using OpenTelemetry.Trace;
+
+namespace KafkaO11y.Tests;
+
+/// <summary>
+/// The Kafka integration of ServiceDefaults against a real Kafka wire protocol (the embedded
+/// cluster in this process): what a user sees in a trace, in metrics and in logs.
+/// </summary>
+public sealed class KafkaInstrumentationTests : IDisposable
+{
+    private const string Topic = "instrumentation-test";
+    private static readonly TimeSpan Timeout = TimeSpan.FromSeconds(30);
+
+    private readonly EmbeddedKafkaCluster _kafka = EmbeddedKafkaCluster.Start(brokers: 1, [new KafkaTopic(Topic, Partitions: 3)]);
+    private readonly List<Activity> _spans = [];
+    private readonly List<Metric> _metrics = [];
+    private readonly List<LogRecord> _logs = [];
+    private readonly IHost _host;
+
+    // A span of the test itself, standing in for the Producer's HTTP request.
+    private static readonly ActivitySource Caller = new("KafkaO11y.Tests.Caller");
+
+    public KafkaInstrumentationTests()
+    {
+        var builder = Host.CreateApplicationBuilder();
+        builder.Configuration["ConnectionStrings:kafka"] = _kafka.BootstrapServers;
+        builder.Configuration["Kafka:Consumer:GroupId"] = "instrumentation-test-group";
+        // Statistics every 100 ms, so the statistics metrics show up within the test.
+        builder.Configuration["Kafka:Producer:StatisticsIntervalMs"] = "100";
+        builder.Configuration["Kafka:Consumer:StatisticsIntervalMs"] = "100";
+        // Lag is known once an offset is committed; commit often.
+        builder.Configuration["Kafka:Consumer:AutoCommitIntervalMs"] = "100";
+        builder.AddKafkaProducer<string, byte[]>("kafka");
+        builder.AddKafkaConsumer<string, byte[]>("kafka");
+        builder.Logging.AddOpenTelemetry(logging => logging.AddInMemoryExporter(_logs));
+        builder.Services.AddOpenTelemetry()
+            .WithTracing(tracing => tracing
+                .SetSampler(new AlwaysOnSampler())
+                .AddSource(Caller.Name)
+                .AddKafkaInstrumentation()
+                .AddInMemoryExporter(_spans))
+            .WithMetrics(metrics => metrics
+                .AddKafkaInstrumentation()
+                .AddInMemoryExporter(_metrics));
+        _host = builder.Build();
+        _host.Start();
+    }
+
+    private IProducer<string, byte[]> Producer => _host.Services.GetRequiredService<IProducer<string, byte[]>>();
+
+    private IConsumer<string, byte[]> Consumer => _host.Services.GetRequiredService<IConsumer<string, byte[]>>();
+
+    [Fact]
+    public async Task Processing_span_is_a_child_of_the_send_span_in_one_trace_with_convention_attributes()
+    {
+        DeliveryResult<string, byte[]> sent;
+        ActivityTraceId requestTraceId;
+        using (var request = Caller.StartActivity("POST /messages", ActivityKind.Server))
+        {
+            requestTraceId = request!.TraceId;
+            sent = await Producer.ProduceAsync(Topic, new Message<string, byte[]> { Key = "key-1", Value = "{}"u8.ToArray() });
+        }
+
+        var consumed = ConsumeOne();
+        Assert.Equal(sent.TopicPartitionOffset, consumed.TopicPartitionOffset);
+        Assert.True(consumed.Message.Headers.TryGetLastBytes("traceparent", out var traceparent));
+
+        string? loggedTraceId = null;
+        var logger = _host.Services.GetRequiredService<ILogger<KafkaInstrumentationTests>>();
+        await Consumer.ProcessAsync(consumed, (message, _) =>
+        {
+            logger.LogInformation("Processing offset {Offset}", message.Offset.Value);
+            loggedTraceId = Activity.Current?.TraceId.ToString();
+            return Task.CompletedTask;
+        });
+        FlushTelemetry();
+
+        var send = Assert.Single(_spans, s => s.DisplayName == $"send {Topic}");
+        var process = Assert.Single(_spans, s => s.DisplayName == $"process {Topic}");
+
+        // One trace: request -> send -> process.
+        Assert.Equal(requestTraceId, send.TraceId);
+        Assert.Equal(send.TraceId, process.TraceId);
+        Assert.Equal(send.SpanId, process.ParentSpanId);
+        Assert.Equal(send.SpanId, Assert.Single(process.Links).Context.SpanId);
+        Assert.Equal($"00-{send.TraceId}-{send.SpanId}-01", Encoding.UTF8.GetString(traceparent));
+
+        Assert.Equal(ActivityKind.Producer, send.Kind);
+        AssertTags(send, new()
+        {
+            ["messaging.system"] = "kafka",
+            ["messaging.operation.name"] = "send",
+            ["messaging.operation.type"] = "send",
+            ["messaging.destination.name"] = Topic,
+            ["messaging.destination.partition.id"] = sent.Partition.Value.ToString(),
+            ["messaging.kafka.offset"] = sent.Offset.Value,
+            ["messaging.kafka.message.key"] = "key-1",
+            ["server.address"] = "127.0.0.1",
+        });
+
+        Assert.Equal(ActivityKind.Consumer, process.Kind);
+        AssertTags(process, new()
+        {
+            ["messaging.system"] = "kafka",
+            ["messaging.operation.name"] = "process",
+            ["messaging.operation.type"] = "process",
+            ["messaging.destination.name"] = Topic,
+            ["messaging.destination.partition.id"] = sent.Partition.Value.ToString(),
+            ["messaging.kafka.offset"] = sent.Offset.Value,
+            ["messaging.kafka.message.key"] = "key-1",
+            ["messaging.consumer.group.name"] = "instrumentation-test-group",
+        });
+
+        // The log line written while processing belongs to the processing span.
+        Assert.Equal(process.TraceId.ToString(), loggedTraceId);
+        var log = Assert.Single(_logs, l => l.FormattedMessage?.StartsWith("Processing offset", StringComparison.Ordinal) == true
+            || l.Body?.StartsWith("Processing offset", StringComparison.Ordinal) == true);
+        Assert.Equal(process.TraceId, log.TraceId);
+        Assert.Equal(process.SpanId, log.SpanId);
+    }
+
+    [Fact]
+    public async Task Messaging_metrics_are_recorded_with_convention_names_and_units()
+    {
+        await Producer.ProduceAsync(Topic, new Message<string, byte[]>
+        {
+            Key = "key-2",
+            Value = "{}"u8.ToArray(),
+            Timestamp = new Timestamp(DateTime.UtcNow),
+        });
+        var consumed = ConsumeOne();
+        await Consumer.ProcessAsync(consumed, (_, _) => Task.Delay(10));
+        Consumer.StoreOffset(consumed);
+
+        // Give librdkafka a few statistics intervals (100 ms here) to report. A consumer delivers its
+        // statistics from within Consume, as the Consumer service's loop calls it all the time.
+        await WaitUntil(() =>
+        {
+            Consumer.Consume(TimeSpan.FromMilliseconds(50));
+            FlushTelemetry();
+            return _metrics.Any(m => m.Name == "messaging.kafka.consumer.lag")
+                && _metrics.Any(m => m.Name == "messaging.kafka.client.broker.rtt.average");
+        });
+
+        Assert.Equal(1, SumOfCounter("messaging.client.sent.messages"));
+        Assert.Equal(1, SumOfCounter("messaging.client.consumed.messages"));
+        AssertHistogram("messaging.client.operation.duration", "s", expectedCount: 1);
+        AssertHistogram("messaging.process.duration", "s", expectedCount: 1);
+        var endToEnd = AssertHistogram("kafkao11y.message.end_to_end.duration", "s", expectedCount: 1);
+        Assert.InRange(endToEnd, 0.010, 30);
+
+        Assert.Equal("{message}", Metric("messaging.kafka.client.queue.messages").Unit);
+        Assert.Equal("By", Metric("messaging.kafka.client.sent.bytes").Unit);
+        Assert.True(SumOfCounter("messaging.kafka.client.requests") > 0);
+        Assert.True(SumOfCounter("messaging.kafka.client.received.bytes") > 0);
+        var lagPartitions = Points("messaging.kafka.consumer.lag")
+            .Select(p => Tag(p, "messaging.destination.partition.id")).ToHashSet();
+        Assert.Contains(consumed.Partition.Value.ToString(), lagPartitions);
+    }
+
+    [Fact]
+    public async Task Failed_send_and_failed_processing_set_error_status_and_error_type()
+    {
+        var tooLarge = new byte[2 * 1024 * 1024]; // over the producer's default message.max.bytes (1 MB)
+        var failure = await Assert.ThrowsAsync<ProduceException<string, byte[]>>(() =>
+            Producer.ProduceAsync(Topic, new Message<string, byte[]> { Key = "big", Value = tooLarge }));
+
+        await Producer.ProduceAsync(Topic, new Message<string, byte[]> { Key = "poison", Value = "{}"u8.ToArray() });
+        var consumed = ConsumeOne();
+        await Assert.ThrowsAsync<InvalidOperationException>(() =>
+            Consumer.ProcessAsync(consumed, (_, _) => throw new InvalidOperationException("cannot process")));
+        FlushTelemetry();
+
+        var failedSend = Assert.Single(_spans, s => s.DisplayName == $"send {Topic}" && s.Status == ActivityStatusCode.Error);
+        Assert.Equal(failure.Error.Code.ToString(), failedSend.GetTagItem("error.type"));
+        var failedProcess = Assert.Single(_spans, s => s.DisplayName == $"process {Topic}");
+        Assert.Equal(ActivityStatusCode.Error, failedProcess.Status);
+        Assert.Equal(typeof(InvalidOperationException).FullName, failedProcess.GetTagItem("error.type"));
+        Assert.Contains(Points("messaging.client.sent.messages"), p => Tag(p, "error.type") == failure.Error.Code.ToString());
+    }
+
+    private ConsumeResult<string, byte[]> ConsumeOne()
+    {
+        Consumer.Subscribe(Topic);
+        var deadline = Stopwatch.StartNew();
+        while (deadline.Elapsed < Timeout)
+        {
+            var result = Consumer.Consume(TimeSpan.FromMilliseconds(200));
+            if (result is { IsPartitionEOF: false })
+            {
+                return result;
+            }
+        }
+
+        throw new TimeoutException($"No message consumed from {Topic} within {Timeout}.");
+    }
+
+    private void FlushTelemetry()
+    {
+        _host.Services.GetRequiredService<TracerProvider>().ForceFlush();
+        _metrics.Clear();
+        _host.Services.GetRequiredService<MeterProvider>().ForceFlush();
+        _host.Services.GetRequiredService<LoggerProvider>().ForceFlush();
+    }
+
+    private static async Task WaitUntil(Func<bool> condition)
+    {
+        var deadline = Stopwatch.StartNew();
+        while (!condition())
+        {
+            Assert.True(deadline.Elapsed < Timeout, "The condition did not become true in time.");
+            await Task.Delay(100);
+        }
+    }
+
+    private Metric Metric(string name) => _metrics.Last(m => m.Name == name);
+
+    private List<MetricPoint> Points(string name)
+    {
+        var points = new List<MetricPoint>();
+        foreach (ref readonly var point in Metric(name).GetMetricPoints())
+        {
+            points.Add(point);
+        }
+
+        return points;
+    }
+
+    private long SumOfCounter(string name) => Points(name).Sum(p => p.GetSumLong());
+
+    private double AssertHistogram(string name, string unit, long expectedCount)
+    {
+        Assert.Equal(unit, Metric(name).Unit);
+        var points = Points(name);
+        Assert.Equal(expectedCount, points.Sum(p => p.GetHistogramCount()));
+        return points.Sum(p => p.GetHistogramSum());
+    }
+
+    private static string? Tag(MetricPoint point, string key)
+    {
+        foreach (var tag in point.Tags)
+        {
+            if (tag.Key == key)
+            {
+                return tag.Value?.ToString();
+            }
+        }
+
+        return null;
+    }
+
+    private static void AssertTags(Activity span, Dictionary<string, object> expected)
+    {
+        foreach (var (key, value) in expected)
+        {
+            Assert.True(span.TagObjects.Any(t => t.Key == key), $"{span.DisplayName} lacks the attribute {key}.");
+            Assert.Equal(value, span.GetTagItem(key));
+        }
+    }
+
+    public void Dispose()
+    {
+        _host.StopAsync().GetAwaiter().GetResult();
+        _host.Dispose();
+        _kafka.Dispose();
+    }
+}
