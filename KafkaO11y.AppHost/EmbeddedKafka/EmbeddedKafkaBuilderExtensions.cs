@@ -65,6 +65,7 @@ public static class EmbeddedKafkaBuilderExtensions
         {
             State = KnownResourceStates.Running,
             StartTimeStamp = DateTime.UtcNow,
+            Urls = [.. cluster.BootstrapServers.Split(',').Select(address => new UrlSnapshot("bootstrap", $"tcp://{address}", IsInternal: false))],
             Properties = [.. s.Properties, new("kafka.bootstrap.servers", cluster.BootstrapServers)],
         });
         await e.Eventing.PublishAsync(new ConnectionStringAvailableEvent(kafka, e.Services), cancellationToken);

@@ -45,6 +45,8 @@ internal static class LibrdkafkaMock
         Set(config, "test.mock.num.brokers", brokers.ToString(System.Globalization.CultureInfo.InvariantCulture));
         // The handle only owns the cluster; it sends nothing, so it needs no more than the defaults.
         Set(config, "client.id", "kafka-o11y-embedded-cluster");
+        // Warnings and errors only: its notices would only say that the mock replaced bootstrap.servers.
+        Set(config, "log_level", "4");
 
         var error = new byte[512];
         var client = rd_kafka_new(ProducerType, config, error, (nuint)error.Length);

@@ -1,0 +1,94 @@
+using System.Net;
+using System.Text.Json;
+
+namespace KafkaO11y.Tests;
+
+/// <summary>A span as the Aspire dashboard's telemetry API returns it (OTLP JSON).</summary>
+public sealed record DashboardSpan(
+    string Service, string TraceId, string SpanId, string? ParentSpanId, string Name, int Kind,
+    IReadOnlyDictionary<string, string> Attributes)
+{
+    public const int ServerKind = 2;
+    public const int ProducerKind = 4;
+    public const int ConsumerKind = 5;
+}
+
+/// <summary>Reads traces from the Aspire dashboard's telemetry API (<c>/api/telemetry/...</c>).</summary>
+public sealed class DashboardTelemetry(HttpClient dashboard)
+{
+    public async Task<IReadOnlyList<DashboardSpan>> GetSpansAsync(string resource, int limit = 1000)
+    {
+        using var response = await dashboard.GetAsync($"/api/telemetry/spans?resource={resource}&limit={limit}");
+        // The dashboard answers 404 for a resource it has no telemetry from yet.
+        return response.StatusCode == HttpStatusCode.NotFound ? [] : await ReadSpansAsync(response);
+    }
+
+    public async Task<IReadOnlyList<DashboardSpan>> GetTraceAsync(string traceId)
+    {
+        using var response = await dashboard.GetAsync($"/api/telemetry/traces/{traceId}");
+        return response.StatusCode == HttpStatusCode.NotFound ? [] : await ReadSpansAsync(response);
+    }
+
+    /// <summary>Asks again until <paramref name="condition"/> holds for the answer, or fails after the timeout.</summary>
+    public static async Task<T> PollAsync<T>(Func<Task<T>> query, Func<T, bool> condition, TimeSpan timeout, string what)
+    {
+        using var cancellation = new CancellationTokenSource(timeout);
+        while (true)
+        {
+            var result = await query();
+            if (condition(result))
+            {
+                return result;
+            }
+
+            if (cancellation.IsCancellationRequested)
+            {
+                Assert.Fail($"Timed out after {timeout.TotalSeconds} s waiting for {what}.");
+            }
+
+            await Task.Delay(500);
+        }
+    }
+
+    private static async Task<IReadOnlyList<DashboardSpan>> ReadSpansAsync(HttpResponseMessage response)
+    {
+        response.EnsureSuccessStatusCode();
+        using var document = JsonDocument.Parse(await response.Content.ReadAsStreamAsync());
+        var spans = new List<DashboardSpan>();
+        foreach (var resourceSpans in document.RootElement.GetProperty("data").GetProperty("resourceSpans").EnumerateArray())
+        {
+            var service = Attributes(resourceSpans.GetProperty("resource")).GetValueOrDefault("service.name", "");
+            foreach (var scopeSpans in resourceSpans.GetProperty("scopeSpans").EnumerateArray())
+            {
+                foreach (var span in scopeSpans.GetProperty("spans").EnumerateArray())
+                {
+                    spans.Add(new DashboardSpan(
+                        service,
+                        span.GetProperty("traceId").GetString()!,
+                        span.GetProperty("spanId").GetString()!,
+                        span.TryGetProperty("parentSpanId", out var parent) ? parent.GetString() : null,
+                        span.GetProperty("name").GetString()!,
+                        span.GetProperty("kind").GetInt32(),
+                        Attributes(span)));
+                }
+            }
+        }
+
+        return spans;
+    }
+
+    private static Dictionary<string, string> Attributes(JsonElement owner)
+    {
+        var attributes = new Dictionary<string, string>();
+        if (owner.TryGetProperty("attributes", out var list))
+        {
+            foreach (var attribute in list.EnumerateArray())
+            {
+                var value = attribute.GetProperty("value");
+                attributes[attribute.GetProperty("key").GetString()!] = value.EnumerateObject().FirstOrDefault().Value.ToString();
+            }
+        }
+
+        return attributes;
+    }
+}

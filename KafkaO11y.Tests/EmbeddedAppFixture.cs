@@ -1,0 +1,55 @@
+using Aspire.Hosting;
+using Aspire.Hosting.Testing;
+using Microsoft.Extensions.DependencyInjection;
+
+namespace KafkaO11y.Tests;
+
+/// <summary>
+/// The whole application as <c>dotnet run --project KafkaO11y.AppHost</c> starts it in Embedded
+/// mode, with the Aspire dashboard on (anonymous, so its telemetry API needs no key), once for all
+/// the end-to-end tests.
+/// </summary>
+public sealed class EmbeddedAppFixture : IAsyncLifetime
+{
+    public static readonly TimeSpan StartTimeout = TimeSpan.FromMinutes(3);
+
+    public DistributedApplication App { get; private set; } = null!;
+
+    public DashboardTelemetry Dashboard { get; private set; } = null!;
+
+    private HttpClient? _dashboardClient;
+
+    public async Task InitializeAsync()
+    {
+        using var timeout = new CancellationTokenSource(StartTimeout);
+        var builder = await DistributedApplicationTestingBuilder.CreateAsync<Projects.KafkaO11y_AppHost>(
+            ["--KafkaO11y:Mode=Embedded", "--ASPIRE_DASHBOARD_UNSECURED_ALLOW_ANONYMOUS=true"],
+            (options, _) => options.DisableDashboard = false,
+            timeout.Token);
+
+        App = await builder.BuildAsync(timeout.Token);
+        await App.StartAsync(timeout.Token);
+        await App.ResourceNotifications.WaitForResourceHealthyAsync("producer", timeout.Token);
+        await App.ResourceNotifications.WaitForResourceHealthyAsync("consumer", timeout.Token);
+
+        _dashboardClient = new HttpClient { BaseAddress = App.GetEndpoint("aspire-dashboard", "http") };
+        Dashboard = new DashboardTelemetry(_dashboardClient);
+    }
+
+    public HttpClient CreateHttpClient(string service) => App.CreateHttpClient(service, "http");
+
+    public async Task DisposeAsync()
+    {
+        _dashboardClient?.Dispose();
+        if (App is not null)
+        {
+            await App.DisposeAsync();
+        }
+    }
+}
+
+[CollectionDefinition(Name)]
+public sealed class EmbeddedAppCollection : ICollectionFixture<EmbeddedAppFixture>
+{
+    public const string Name = "Embedded application";
+}

@@ -1,0 +1,179 @@
+using System.Net;
+using System.Net.Http.Json;
+using System.Text;
+using System.Text.Json;
+using System.Text.RegularExpressions;
+using Aspire.Hosting;
+using Aspire.Hosting.ApplicationModel;
+using Aspire.Hosting.Testing;
+using Confluent.Kafka;
+using KafkaO11y.ServiceDefaults.Messaging;
+using Microsoft.Extensions.DependencyInjection;
+
+namespace KafkaO11y.Tests;
+
+/// <summary>
+/// The application started through Aspire.Hosting.Testing, in Embedded mode, used as a user would:
+/// over HTTP, with a standard Kafka client, and through the Aspire dashboard's telemetry.
+/// </summary>
+[Collection(EmbeddedAppCollection.Name)]
+public sealed partial class EndToEndTests(EmbeddedAppFixture fixture)
+{
+    private const string Topic = "messages";
+    private static readonly TimeSpan Timeout = TimeSpan.FromSeconds(60);
+
+    private sealed record Published(Guid Id, long Sequence, string Topic, int Partition, long Offset);
+
+    private sealed record PartitionProgress(string Topic, int Partition, long LastOffset);
+
+    private sealed record Stats(long Processed, long Failed, List<PartitionProgress> Partitions);
+
+    [Fact]
+    public async Task A_posted_message_is_processed_and_appears_as_one_trace_across_producer_and_consumer()
+    {
+        using var producer = fixture.CreateHttpClient("producer");
+        using var consumer = fixture.CreateHttpClient("consumer");
+
+        using var response = await producer.PostAsJsonAsync("/messages", new { payload = "end-to-end test" });
+        Assert.Equal(HttpStatusCode.Accepted, response.StatusCode);
+        var published = (await response.Content.ReadFromJsonAsync<Published>())!;
+        Assert.Equal(Topic, published.Topic);
+        Assert.NotEqual(Guid.Empty, published.Id);
+
+        await DashboardTelemetry.PollAsync(
+            () => consumer.GetFromJsonAsync<Stats>("/stats")!,
+            stats => stats!.Partitions.Any(p => p.Topic == Topic && p.Partition == published.Partition && p.LastOffset >= published.Offset),
+            Timeout, "the Consumer's /stats to show the message processed");
+
+        // The send span of this message, found by where Kafka put it.
+        var producerSpans = await DashboardTelemetry.PollAsync(
+            () => fixture.Dashboard.GetSpansAsync("producer"),
+            spans => spans.Any(s => IsSendOf(s, published)),
+            Timeout, "the Producer's send span in the dashboard");
+        var send = producerSpans.Single(s => IsSendOf(s, published));
+
+        var trace = await DashboardTelemetry.PollAsync(
+            () => fixture.Dashboard.GetTraceAsync(send.TraceId),
+            spans => spans.Any(s => s.Service == "consumer" && s.Name == $"process {Topic}"),
+            Timeout, "the Consumer's process span in the same trace");
+
+        var request = Assert.Single(trace, s => s.Service == "producer" && s.Kind == DashboardSpan.ServerKind);
+        Assert.Equal("POST /messages", request.Name);
+        Assert.Equal(request.SpanId, send.ParentSpanId);
+        var process = Assert.Single(trace, s => s.Service == "consumer" && s.Name == $"process {Topic}");
+        Assert.Equal(DashboardSpan.ConsumerKind, process.Kind);
+        Assert.Equal(send.SpanId, process.ParentSpanId);
+        Assert.Equal(published.Offset.ToString(), process.Attributes["messaging.kafka.offset"]);
+        Assert.Equal("kafka-o11y-consumer", process.Attributes["messaging.consumer.group.name"]);
+    }
+
+    [Fact]
+    public async Task A_standard_Kafka_client_sees_the_topics_reads_trace_context_and_its_own_trace_is_continued()
+    {
+        var bootstrap = await fixture.App.GetConnectionStringAsync("kafka");
+        Assert.Matches(BootstrapAddress(), bootstrap);
+        await AssertKafkaLoggedAsync(bootstrap!);
+
+        // The topics, with their partitions, as any client's metadata request sees them.
+        using (var admin = new AdminClientBuilder(new AdminClientConfig { BootstrapServers = bootstrap }).Build())
+        {
+            var metadata = admin.GetMetadata(TimeSpan.FromSeconds(10));
+            Assert.Equal(3, metadata.Topics.Single(t => t.Topic == Topic).Partitions.Count);
+            Assert.Contains(metadata.Topics, t => t.Topic == $"{Topic}.dlq");
+        }
+
+        // The messages the Producer wrote carry W3C trace context.
+        using (var reader = new ConsumerBuilder<string, byte[]>(new ConsumerConfig
+        {
+            BootstrapServers = bootstrap,
+            GroupId = $"external-reader-{Guid.NewGuid():N}",
+            AutoOffsetReset = AutoOffsetReset.Earliest,
+            EnableAutoCommit = false,
+        }).Build())
+        {
+            reader.Subscribe(Topic);
+            var message = reader.Consume(Timeout)!;
+            Assert.True(message.Message.Headers.TryGetLastBytes("traceparent", out var traceparent));
+            Assert.Matches(Traceparent(), Encoding.UTF8.GetString(traceparent));
+            reader.Close();
+        }
+
+        // A message produced by someone else, in a trace of theirs, is processed inside that trace.
+        var traceId = ActivityTraceIdHex();
+        var parentSpanId = Convert.ToHexStringLower(Guid.NewGuid().ToByteArray()[..8]);
+        var body = new MessageBody(Guid.NewGuid(), 1, DateTimeOffset.UtcNow, "external-client", "from a standard client");
+        using (var writer = new ProducerBuilder<string, byte[]>(new ProducerConfig { BootstrapServers = bootstrap }).Build())
+        {
+            await writer.ProduceAsync(Topic, new Message<string, byte[]>
+            {
+                Key = body.Id.ToString(),
+                Value = JsonSerializer.SerializeToUtf8Bytes(body, MessageJsonContext.Default.MessageBody),
+                Headers = new Headers { { "traceparent", Encoding.UTF8.GetBytes($"00-{traceId}-{parentSpanId}-01") } },
+            });
+        }
+
+        var trace = await DashboardTelemetry.PollAsync(
+            () => fixture.Dashboard.GetTraceAsync(traceId),
+            spans => spans.Any(s => s.Service == "consumer" && s.Name == $"process {Topic}"),
+            Timeout, "the Consumer's process span in the external trace");
+        var process = trace.Single(s => s.Service == "consumer" && s.Name == $"process {Topic}");
+        Assert.Equal(parentSpanId, process.ParentSpanId);
+    }
+
+    [Theory]
+    [InlineData("{}", "application/json", HttpStatusCode.BadRequest)]
+    [InlineData("{\"payload\":\"   \"}", "application/json", HttpStatusCode.BadRequest)]
+    [InlineData("{\"payload\":", "application/json", HttpStatusCode.BadRequest)]
+    [InlineData("{\"payload\":42}", "application/json", HttpStatusCode.BadRequest)]
+    [InlineData("{\"payload\":\"ok\",\"key\":\"\"}", "application/json", HttpStatusCode.BadRequest)]
+    [InlineData("payload=hello", "text/plain", HttpStatusCode.UnsupportedMediaType)]
+    public async Task Bad_input_to_post_messages_gets_a_problem_response(string body, string contentType, HttpStatusCode expected)
+    {
+        using var producer = fixture.CreateHttpClient("producer");
+        using var response = await producer.PostAsync("/messages", new StringContent(body, Encoding.UTF8, contentType));
+
+        Assert.Equal(expected, response.StatusCode);
+        Assert.Equal("application/problem+json", response.Content.Headers.ContentType?.MediaType);
+    }
+
+    [Fact]
+    public async Task An_oversized_payload_gets_a_400_that_says_why()
+    {
+        using var producer = fixture.CreateHttpClient("producer");
+        var payload = new string('x', 64 * 1024 + 1);
+        using var response = await producer.PostAsJsonAsync("/messages", new { payload });
+
+        Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
+        var problem = await response.Content.ReadFromJsonAsync<JsonElement>();
+        Assert.Contains("at most 65536", problem.GetProperty("errors").GetProperty("payload")[0].GetString());
+    }
+
+    private async Task AssertKafkaLoggedAsync(string bootstrap)
+    {
+        var logs = fixture.App.Services.GetRequiredService<ResourceLoggerService>();
+        using var cancellation = new CancellationTokenSource(Timeout);
+        await foreach (var batch in logs.WatchAsync("kafka").WithCancellation(cancellation.Token))
+        {
+            if (batch.Any(line => line.Content.Contains(bootstrap, StringComparison.Ordinal)))
+            {
+                return;
+            }
+        }
+
+        Assert.Fail($"The kafka resource's log never named its bootstrap address {bootstrap}.");
+    }
+
+    private static bool IsSendOf(DashboardSpan span, Published published) =>
+        span.Kind == DashboardSpan.ProducerKind
+        && span.Name == $"send {Topic}"
+        && span.Attributes.GetValueOrDefault("messaging.destination.partition.id") == published.Partition.ToString()
+        && span.Attributes.GetValueOrDefault("messaging.kafka.offset") == published.Offset.ToString();
+
+    private static string ActivityTraceIdHex() => Guid.NewGuid().ToString("N");
+
+    [GeneratedRegex(@"^(127\.0\.0\.1|localhost):\d+(,(127\.0\.0\.1|localhost):\d+)*$")]
+    private static partial Regex BootstrapAddress();
+
+    [GeneratedRegex("^00-[0-9a-f]{32}-[0-9a-f]{16}-0[01]$")]
+    private static partial Regex Traceparent();
+}
