@@ -148,6 +148,79 @@ public sealed partial class EndToEndTests(EmbeddedAppFixture fixture)
         Assert.Contains("at most 65536", problem.GetProperty("errors").GetProperty("payload")[0].GetString());
     }
 
+    [Fact]
+    public async Task A_stopped_consumer_has_committed_every_message_it_processed()
+    {
+        using var producer = fixture.CreateHttpClient("producer");
+        var pause = await producer.PostAsync("/generator/pause", null);
+        pause.EnsureSuccessStatusCode();
+        try
+        {
+            // Quiet: nothing produced, everything produced so far processed.
+            await DashboardTelemetry.PollAsync(UnprocessedAsync, unprocessed => unprocessed == 0,
+                Timeout, "the Consumer to catch up with the paused producer");
+
+            var processed = await LastProcessedAsync();
+            var stop = await fixture.App.ResourceCommands.ExecuteCommandAsync("consumer", "resource-stop");
+            Assert.True(stop.Success, stop.Message);
+
+            // What the group committed, as Kafka tells any client (a plain OffsetFetch, no group join).
+            var committed = await CommittedOffsetsAsync(processed.Keys);
+            foreach (var (partition, lastOffset) in processed)
+            {
+                Assert.Equal(lastOffset + 1, committed[partition]);
+            }
+        }
+        finally
+        {
+            var start = await fixture.App.ResourceCommands.ExecuteCommandAsync("consumer", "resource-start");
+            Assert.True(start.Success, start.Message);
+            await fixture.App.ResourceNotifications.WaitForResourceHealthyAsync("consumer").WaitAsync(Timeout);
+            (await producer.PostAsync("/generator/resume", null)).EnsureSuccessStatusCode();
+        }
+
+        async Task<Dictionary<int, long>> LastProcessedAsync()
+        {
+            using var consumer = fixture.CreateHttpClient("consumer");
+            var stats = (await consumer.GetFromJsonAsync<Stats>("/stats"))!;
+            return stats.Partitions.Where(p => p.Topic == Topic).ToDictionary(p => p.Partition, p => p.LastOffset);
+        }
+    }
+
+    /// <summary>Messages in the topic that the Consumer has not processed (from the end offsets Kafka reports).</summary>
+    private async Task<long> UnprocessedAsync()
+    {
+        using var consumer = fixture.CreateHttpClient("consumer");
+        var stats = (await consumer.GetFromJsonAsync<Stats>("/stats"))!;
+        var bootstrap = await fixture.App.GetConnectionStringAsync("kafka");
+        using var probe = new ConsumerBuilder<Ignore, Ignore>(new ConsumerConfig
+        {
+            BootstrapServers = bootstrap,
+            GroupId = "lag-probe",
+        }).Build();
+        long lag = 0;
+        for (var partition = 0; partition < 3; partition++)
+        {
+            var end = probe.QueryWatermarkOffsets(new TopicPartition(Topic, partition), TimeSpan.FromSeconds(10)).High.Value;
+            var last = stats.Partitions.SingleOrDefault(p => p.Topic == Topic && p.Partition == partition)?.LastOffset ?? -1;
+            lag += end - (last + 1);
+        }
+
+        return lag;
+    }
+
+    private async Task<Dictionary<int, long>> CommittedOffsetsAsync(IEnumerable<int> partitions)
+    {
+        var bootstrap = await fixture.App.GetConnectionStringAsync("kafka");
+        using var probe = new ConsumerBuilder<Ignore, Ignore>(new ConsumerConfig
+        {
+            BootstrapServers = bootstrap,
+            GroupId = "kafka-o11y-consumer",
+        }).Build();
+        var committed = probe.Committed(partitions.Select(p => new TopicPartition(Topic, p)), TimeSpan.FromSeconds(10));
+        return committed.ToDictionary(c => c.Partition.Value, c => c.Offset.Value);
+    }
+
     private async Task AssertKafkaLoggedAsync(string bootstrap)
     {
         var logs = fixture.App.Services.GetRequiredService<ResourceLoggerService>();

@@ -60,6 +60,12 @@ public sealed class EmbeddedKafkaCluster : IDisposable
 
     public void CreateTopic(KafkaTopic topic)
     {
+        // The mock cluster would take a topic without partitions, which no client can use.
+        if (topic.Partitions < 1)
+        {
+            throw new ArgumentOutOfRangeException(nameof(topic), $"Topic '{topic.Name}' needs at least 1 partition, not {topic.Partitions}.");
+        }
+
         // Replicate as far as the brokers allow, up to Kafka's usual 3.
         var replicationFactor = Math.Min(Brokers, 3);
         Check(LibrdkafkaMock.rd_kafka_mock_topic_create(Cluster, topic.Name, topic.Partitions, replicationFactor),

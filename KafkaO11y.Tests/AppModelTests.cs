@@ -1,0 +1,58 @@
+using Aspire.Hosting;
+using Aspire.Hosting.ApplicationModel;
+using Aspire.Hosting.Testing;
+using KafkaO11y.AppHost.EmbeddedKafka;
+using Microsoft.Extensions.DependencyInjection;
+
+namespace KafkaO11y.Tests;
+
+/// <summary>The AppHost's model, built but not started, for the settings a user can give.</summary>
+public sealed class AppModelTests
+{
+    [Fact]
+    public async Task Defaults_give_one_embedded_broker_with_the_topics_and_both_services_wired_to_it()
+    {
+        var model = await BuildModelAsync();
+
+        var kafka = Assert.IsType<EmbeddedKafkaResource>(model.Resources.Single(r => r.Name == "kafka"));
+        Assert.Equal(1, kafka.Brokers);
+        Assert.Contains(kafka.Topics, t => t is { Name: "messages", Partitions: >= 3 });
+        Assert.Contains(kafka.Topics, t => t.Name == "messages.dlq");
+
+        foreach (var name in new[] { "producer", "consumer" })
+        {
+            var service = Assert.IsType<ProjectResource>(model.Resources.Single(r => r.Name == name));
+            Assert.Contains(service.Annotations.OfType<WaitAnnotation>(), w => w.Resource == kafka);
+            Assert.Contains(service.Annotations.OfType<HealthCheckAnnotation>(), _ => true);
+        }
+    }
+
+    [Fact]
+    public async Task Brokers_and_consumer_replicas_come_from_configuration()
+    {
+        var model = await BuildModelAsync("--KafkaO11y:Kafka:Brokers=3", "--KafkaO11y:Consumer:Replicas=2");
+
+        Assert.Equal(3, model.Resources.OfType<EmbeddedKafkaResource>().Single().Brokers);
+        var consumer = model.Resources.Single(r => r.Name == "consumer");
+        Assert.Equal(2, consumer.Annotations.OfType<ReplicaAnnotation>().Single().Replicas);
+    }
+
+    [Theory]
+    [InlineData("--KafkaO11y:Mode=Kubernetes", "KafkaO11y:Mode is 'Kubernetes'")]
+    [InlineData("--KafkaO11y:Kafka:Brokers=0", "KafkaO11y:Kafka:Brokers is '0'")]
+    [InlineData("--KafkaO11y:Consumer:Replicas=many", "KafkaO11y:Consumer:Replicas is 'many'")]
+    public async Task Wrong_settings_stop_the_AppHost_with_a_message_that_names_them(string argument, string expected)
+    {
+        var error = await Assert.ThrowsAnyAsync<Exception>(() => BuildModelAsync(argument));
+        Assert.Contains(expected, Innermost(error).Message);
+    }
+
+    private static async Task<DistributedApplicationModel> BuildModelAsync(params string[] args)
+    {
+        var builder = await DistributedApplicationTestingBuilder.CreateAsync<Projects.KafkaO11y_AppHost>(args);
+        await using var app = await builder.BuildAsync();
+        return app.Services.GetRequiredService<DistributedApplicationModel>();
+    }
+
+    private static Exception Innermost(Exception error) => error.InnerException is null ? error : Innermost(error.InnerException);
+}

@@ -1,0 +1,57 @@
+using Confluent.Kafka;
+using KafkaO11y.AppHost.EmbeddedKafka;
+
+namespace KafkaO11y.Tests;
+
+/// <summary>The embedded cluster as any Kafka client sees it.</summary>
+public sealed class EmbeddedKafkaClusterTests
+{
+    [Fact]
+    public void Three_brokers_serve_the_topics_with_their_partitions_replicated_three_times()
+    {
+        using var kafka = EmbeddedKafkaCluster.Start(brokers: 3, [new KafkaTopic("orders", 6), new KafkaTopic("orders.dlq", 1)]);
+
+        Assert.Equal(3, kafka.BootstrapServers.Split(',').Length);
+        using var admin = new AdminClientBuilder(new AdminClientConfig { BootstrapServers = kafka.BootstrapServers }).Build();
+        var metadata = admin.GetMetadata(TimeSpan.FromSeconds(10));
+
+        Assert.Equal([1, 2, 3], metadata.Brokers.Select(b => b.BrokerId).Order());
+        Assert.All(metadata.Brokers, b => Assert.Equal("127.0.0.1", b.Host));
+        var orders = metadata.Topics.Single(t => t.Topic == "orders");
+        Assert.Equal(6, orders.Partitions.Count);
+        Assert.All(orders.Partitions, p => Assert.Equal(3, p.Replicas.Length));
+        Assert.Single(metadata.Topics.Single(t => t.Topic == "orders.dlq").Partitions);
+    }
+
+    [Fact]
+    public async Task A_broker_taken_down_refuses_clients_until_it_is_brought_back()
+    {
+        using var kafka = EmbeddedKafkaCluster.Start(brokers: 1, [new KafkaTopic("events", 1)]);
+        using var producer = new ProducerBuilder<Null, string>(new ProducerConfig
+        {
+            BootstrapServers = kafka.BootstrapServers,
+            MessageTimeoutMs = 2_000,
+            // Reconnect quickly once the broker is back.
+            ReconnectBackoffMs = 50,
+            ReconnectBackoffMaxMs = 200,
+        }).Build();
+        await producer.ProduceAsync("events", new Message<Null, string> { Value = "before" });
+
+        kafka.SetBrokerDown(1);
+        var failure = await Assert.ThrowsAsync<ProduceException<Null, string>>(() =>
+            producer.ProduceAsync("events", new Message<Null, string> { Value = "while down" }));
+        Assert.Equal(ErrorCode.Local_MsgTimedOut, failure.Error.Code);
+
+        kafka.SetBrokerUp(1);
+        var delivered = await producer.ProduceAsync("events", new Message<Null, string> { Value = "after" });
+        Assert.Equal(PersistenceStatus.Persisted, delivered.Status);
+    }
+
+    [Fact]
+    public void Impossible_settings_are_refused_with_a_clear_error()
+    {
+        Assert.Throws<ArgumentOutOfRangeException>(() => EmbeddedKafkaCluster.Start(brokers: 0, []));
+        var error = Assert.Throws<ArgumentOutOfRangeException>(() => EmbeddedKafkaCluster.Start(brokers: 1, [new KafkaTopic("empty", 0)]));
+        Assert.Contains("Topic 'empty' needs at least 1 partition", error.Message);
+    }
+}
