@@ -3,18 +3,32 @@ using Microsoft.Extensions.Configuration;
 
 namespace KafkaO11y.AppHost;
 
-/// <summary>How Kafka is provided.</summary>
+/// <summary>How Kafka and the observability stack are provided.</summary>
 public enum KafkaMode
 {
+    /// <summary>Containers when a container runtime answers, otherwise Embedded.</summary>
+    Auto,
+
+    /// <summary>Kafka, the JMX exporter and the Grafana stack in containers (Docker or Podman).</summary>
+    Containers,
+
     /// <summary>librdkafka's mock cluster inside the AppHost: no container runtime needed.</summary>
     Embedded,
 }
 
 /// <summary>
 /// The AppHost's own settings, from the <c>KafkaO11y</c> configuration section (command line
-/// <c>--KafkaO11y:Mode=Embedded</c>, environment <c>KafkaO11y__Kafka__Brokers=3</c>, appsettings).
+/// <c>--KafkaO11y:Mode=Embedded</c>, environment <c>KafkaO11y__Kafka__Brokers=3</c>, appsettings),
+/// and <c>ConnectionStrings:kafka</c> for an external cluster.
 /// </summary>
-public sealed record KafkaO11ySettings(KafkaMode Mode, int Brokers, int ConsumerReplicas)
+/// <param name="Mode">The mode in effect (never <see cref="KafkaMode.Auto"/>).</param>
+/// <param name="ModeReason">Why that mode: the setting, or what Auto found.</param>
+/// <param name="Brokers">Brokers of the cluster the AppHost runs.</param>
+/// <param name="ConsumerReplicas">Consumer instances in the group.</param>
+/// <param name="KafkaDataVolume">Keep the brokers' data in a named volume across runs (Containers mode).</param>
+/// <param name="ExternalKafka">Bootstrap servers of a cluster the AppHost does not run, if configured.</param>
+public sealed record KafkaO11ySettings(
+    KafkaMode Mode, string ModeReason, int Brokers, int ConsumerReplicas, bool KafkaDataVolume, string? ExternalKafka)
 {
     public const string Section = "KafkaO11y";
 
@@ -26,20 +40,47 @@ public sealed record KafkaO11ySettings(KafkaMode Mode, int Brokers, int Consumer
 
     public static IReadOnlyList<KafkaTopic> Topics { get; } = [MessagesTopic, DeadLetterTopic];
 
-    public static KafkaO11ySettings From(IConfiguration configuration)
+    /// <param name="configuration">The AppHost's configuration.</param>
+    /// <param name="containerRuntimeAnswers">Asked only in Auto mode: the reason a container runtime is not usable, or null when it is.</param>
+    public static KafkaO11ySettings From(IConfiguration configuration, Func<string?> containerRuntimeAnswers)
     {
         var section = configuration.GetSection(Section);
-        var modeText = section["Mode"] ?? nameof(KafkaMode.Embedded);
+        var modeText = section["Mode"] ?? nameof(KafkaMode.Auto);
         if (!Enum.TryParse<KafkaMode>(modeText, ignoreCase: true, out var mode) || !Enum.IsDefined(mode))
         {
             throw new InvalidOperationException(
                 $"{Section}:Mode is '{modeText}'; expected one of: {string.Join(", ", Enum.GetNames<KafkaMode>())}.");
         }
 
+        var external = configuration.GetConnectionString("kafka");
+        if (string.IsNullOrWhiteSpace(external))
+        {
+            external = null;
+        }
+
+        var reason = $"{Section}:Mode={mode}";
+        if (mode == KafkaMode.Auto)
+        {
+            var problem = containerRuntimeAnswers();
+            (mode, reason) = problem is null
+                ? (KafkaMode.Containers, "Auto: a container runtime answered")
+                : (KafkaMode.Embedded, $"Auto: {problem}");
+        }
+
+        if (mode == KafkaMode.Embedded && external is not null)
+        {
+            throw new InvalidOperationException(
+                "ConnectionStrings:kafka names an external cluster, which Embedded mode does not use: " +
+                $"remove it, or use {Section}:Mode=Containers.");
+        }
+
         return new KafkaO11ySettings(
             mode,
+            reason,
             Brokers: PositiveInt(section, "Kafka:Brokers", defaultValue: 1),
-            ConsumerReplicas: PositiveInt(section, "Consumer:Replicas", defaultValue: 1));
+            ConsumerReplicas: PositiveInt(section, "Consumer:Replicas", defaultValue: 1),
+            KafkaDataVolume: section.GetValue("Kafka:DataVolume", defaultValue: false),
+            ExternalKafka: external);
     }
 
     private static int PositiveInt(IConfigurationSection section, string key, int defaultValue)

@@ -1,19 +1,51 @@
 using KafkaO11y.AppHost;
 using KafkaO11y.AppHost.EmbeddedKafka;
+using KafkaO11y.AppHost.KafkaContainers;
+using KafkaO11y.AppHost.Observability;
 
 var builder = DistributedApplication.CreateBuilder(args);
-var settings = KafkaO11ySettings.From(builder.Configuration);
+var settings = KafkaO11ySettings.From(builder.Configuration, () => ContainerRuntime.Problem(builder.Configuration));
+builder.AnnounceMode(settings);
 
-// Kafka: in Embedded mode, librdkafka's mock cluster inside this process.
-var kafka = builder.AddEmbeddedKafka("kafka", settings.Brokers, KafkaO11ySettings.Topics);
-
-// Producer -> Kafka -> Consumer. Every service sends its traces, metrics and logs over OTLP to
-// the endpoint Aspire gives it (the Aspire dashboard).
-builder.AddProject<Projects.KafkaO11y_Producer>("producer")
-    .WithKafka(kafka);
-
-builder.AddProject<Projects.KafkaO11y_Consumer>("consumer")
-    .WithKafka(kafka)
+var producer = builder.AddProject<Projects.KafkaO11y_Producer>("producer");
+var consumer = builder.AddProject<Projects.KafkaO11y_Consumer>("consumer")
     .WithReplicas(settings.ConsumerReplicas);
+
+if (settings.Mode == KafkaMode.Embedded)
+{
+    // Kafka inside this process; the services send telemetry straight to the Aspire dashboard.
+    var kafka = builder.AddEmbeddedKafka("kafka", settings.Brokers, KafkaO11ySettings.Topics);
+    producer.WithKafka(kafka);
+    consumer.WithKafka(kafka);
+}
+else
+{
+    // Kafka (with a JMX exporter per broker), or the external cluster of ConnectionStrings:kafka.
+    var kafka = settings.ExternalKafka is null
+        ? builder.AddKafkaCluster("kafka", settings.Brokers, settings.KafkaDataVolume)
+        : builder.AddExternalKafka("kafka");
+    var clientSecurity = settings.ExternalKafka is null ? KafkaClientSecurity.None : KafkaClientSecurity.From(builder);
+    foreach (var broker in kafka.Brokers)
+    {
+        builder.AddJmxExporter(broker);
+    }
+
+    // Services -> collector -> Tempo (traces), Loki (logs), Prometheus (metrics) and the Aspire dashboard.
+    var prometheus = builder.AddPrometheus("prometheus", jmxExporters: kafka.Brokers.Count);
+    var tempo = builder.AddTempo("tempo");
+    var loki = builder.AddLoki("loki");
+    var collector = builder.AddOpenTelemetryCollector("otel-collector", kafka.BootstrapForContainers)
+        .WaitFor(prometheus).WaitFor(tempo).WaitFor(loki);
+    if (kafka.Brokers.Count > 0)
+    {
+        collector.WaitFor(kafka.Connection);
+    }
+
+    var grafanaPassword = builder.AddParameter("grafana-admin-password", new GenerateParameterDefault { MinLength = 16, Special = false }, secret: true, persist: true);
+    builder.AddGrafana("grafana", grafanaPassword, prometheus, tempo, loki);
+
+    producer.WithKafka(kafka.Connection).WithKafkaClientSecurity(clientSecurity).WithTelemetryThrough(collector);
+    consumer.WithKafka(kafka.Connection).WithKafkaClientSecurity(clientSecurity).WithTelemetryThrough(collector);
+}
 
 builder.Build().Run();

@@ -6,7 +6,8 @@ namespace KafkaO11y.Consumer;
 public sealed record PartitionProgress(string Topic, int Partition, long LastOffset);
 
 /// <summary>What <c>GET /stats</c> answers.</summary>
-public sealed record ProcessingSnapshot(long Processed, long Failed, IReadOnlyList<PartitionProgress> Partitions);
+/// <param name="MemberId">This consumer's id in its group: with several replicas, says which one answered.</param>
+public sealed record ProcessingSnapshot(string MemberId, long Processed, long Failed, IReadOnlyList<PartitionProgress> Partitions);
 
 /// <summary>What this consumer has processed since it started.</summary>
 public sealed class ProcessingStats
@@ -23,7 +24,8 @@ public sealed class ProcessingStats
 
     public void Failed() => Interlocked.Increment(ref _failed);
 
-    public ProcessingSnapshot Snapshot() => new(
+    public ProcessingSnapshot Snapshot(string memberId) => new(
+        memberId,
         Interlocked.Read(ref _processed),
         Interlocked.Read(ref _failed),
         [.. _lastOffsets

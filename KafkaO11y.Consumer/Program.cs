@@ -1,3 +1,4 @@
+using Confluent.Kafka;
 using KafkaO11y.Consumer;
 using KafkaO11y.ServiceDefaults.Messaging;
 
@@ -15,7 +16,7 @@ var app = builder.Build();
 
 app.UseDefaultErrorHandling();
 
-app.MapGet("/stats", (ProcessingStats stats) => stats.Snapshot())
+app.MapGet("/stats", (ProcessingStats stats, IConsumer<string, byte[]> consumer) => stats.Snapshot(consumer.MemberId))
     .WithSummary("How many messages this consumer processed, and the last offset processed per partition.");
 app.MapDefaultEndpoints();
 

@@ -1,7 +1,10 @@
 using Aspire.Hosting;
 using Aspire.Hosting.ApplicationModel;
 using Aspire.Hosting.Testing;
+using KafkaO11y.AppHost;
 using KafkaO11y.AppHost.EmbeddedKafka;
+using KafkaO11y.AppHost.KafkaContainers;
+using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 
 namespace KafkaO11y.Tests;
@@ -10,27 +13,28 @@ namespace KafkaO11y.Tests;
 public sealed class AppModelTests
 {
     [Fact]
-    public async Task Defaults_give_one_embedded_broker_with_the_topics_and_both_services_wired_to_it()
+    public async Task Embedded_mode_gives_one_embedded_broker_with_the_topics_and_both_services_wired_to_it()
     {
-        var model = await BuildModelAsync();
+        var model = await BuildModelAsync("--KafkaO11y:Mode=Embedded");
 
         var kafka = Assert.IsType<EmbeddedKafkaResource>(model.Resources.Single(r => r.Name == "kafka"));
         Assert.Equal(1, kafka.Brokers);
         Assert.Contains(kafka.Topics, t => t is { Name: "messages", Partitions: >= 3 });
         Assert.Contains(kafka.Topics, t => t.Name == "messages.dlq");
+        Assert.Equal(["consumer", "kafka", "producer"], ResourceNames(model));
 
         foreach (var name in new[] { "producer", "consumer" })
         {
             var service = Assert.IsType<ProjectResource>(model.Resources.Single(r => r.Name == name));
             Assert.Contains(service.Annotations.OfType<WaitAnnotation>(), w => w.Resource == kafka);
-            Assert.Contains(service.Annotations.OfType<HealthCheckAnnotation>(), _ => true);
+            Assert.NotEmpty(service.Annotations.OfType<HealthCheckAnnotation>());
         }
     }
 
     [Fact]
     public async Task Brokers_and_consumer_replicas_come_from_configuration()
     {
-        var model = await BuildModelAsync("--KafkaO11y:Kafka:Brokers=3", "--KafkaO11y:Consumer:Replicas=2");
+        var model = await BuildModelAsync("--KafkaO11y:Mode=Embedded", "--KafkaO11y:Kafka:Brokers=3", "--KafkaO11y:Consumer:Replicas=2");
 
         Assert.Equal(3, model.Resources.OfType<EmbeddedKafkaResource>().Single().Brokers);
         var consumer = model.Resources.Single(r => r.Name == "consumer");
@@ -43,16 +47,43 @@ public sealed class AppModelTests
     [InlineData("--KafkaO11y:Consumer:Replicas=many", "KafkaO11y:Consumer:Replicas is 'many'")]
     public async Task Wrong_settings_stop_the_AppHost_with_a_message_that_names_them(string argument, string expected)
     {
-        var error = await Assert.ThrowsAnyAsync<Exception>(() => BuildModelAsync(argument));
+        var error = await Assert.ThrowsAnyAsync<Exception>(() => BuildModelAsync("--KafkaO11y:Mode=Embedded", argument));
         Assert.Contains(expected, Innermost(error).Message);
     }
 
-    private static async Task<DistributedApplicationModel> BuildModelAsync(params string[] args)
+    [Fact]
+    public void Auto_mode_runs_containers_when_a_runtime_answers_and_says_why_it_falls_back_when_none_does()
+    {
+        var configuration = new ConfigurationBuilder().Build();
+
+        var withRuntime = KafkaO11ySettings.From(configuration, containerRuntimeAnswers: () => null);
+        Assert.Equal(KafkaMode.Containers, withRuntime.Mode);
+
+        var withoutRuntime = KafkaO11ySettings.From(configuration, containerRuntimeAnswers: () => "the container runtime 'docker' is not running");
+        Assert.Equal(KafkaMode.Embedded, withoutRuntime.Mode);
+        Assert.Contains("'docker' is not running", withoutRuntime.ModeReason);
+    }
+
+    [Fact]
+    public void A_missing_container_runtime_is_reported_not_thrown()
+    {
+        var configuration = new ConfigurationBuilder()
+            .AddInMemoryCollection(new Dictionary<string, string?> { ["ASPIRE_CONTAINER_RUNTIME"] = "no-such-runtime-kafka-o11y" })
+            .Build();
+
+        Assert.Equal("no container runtime ('no-such-runtime-kafka-o11y') is installed", ContainerRuntime.Problem(configuration));
+    }
+
+    internal static async Task<DistributedApplicationModel> BuildModelAsync(params string[] args)
     {
         var builder = await DistributedApplicationTestingBuilder.CreateAsync<Projects.KafkaO11y_AppHost>(args);
         await using var app = await builder.BuildAsync();
         return app.Services.GetRequiredService<DistributedApplicationModel>();
     }
+
+    /// <summary>The resources the user sees: Aspire adds a hidden "{project}-rebuilder" per project, left out here.</summary>
+    internal static IEnumerable<string> ResourceNames(DistributedApplicationModel model) =>
+        model.Resources.Select(r => r.Name).Where(name => !name.EndsWith("-rebuilder", StringComparison.Ordinal)).Order();
 
     private static Exception Innermost(Exception error) => error.InnerException is null ? error : Innermost(error.InnerException);
 }

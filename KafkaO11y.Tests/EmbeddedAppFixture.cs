@@ -1,5 +1,7 @@
 using Aspire.Hosting;
+using Aspire.Hosting.ApplicationModel;
 using Aspire.Hosting.Testing;
+using KafkaO11y.AppHost.EmbeddedKafka;
 using Microsoft.Extensions.DependencyInjection;
 
 namespace KafkaO11y.Tests;
@@ -23,11 +25,19 @@ public sealed class EmbeddedAppFixture : IAsyncLifetime
     {
         using var timeout = new CancellationTokenSource(StartTimeout);
         var builder = await DistributedApplicationTestingBuilder.CreateAsync<Projects.KafkaO11y_AppHost>(
-            ["--KafkaO11y:Mode=Embedded", "--ASPIRE_DASHBOARD_UNSECURED_ALLOW_ANONYMOUS=true"],
+            // No mode given: Auto, which on a machine without a container runtime (like CI) is Embedded.
+            ["--ASPIRE_DASHBOARD_UNSECURED_ALLOW_ANONYMOUS=true"],
             (options, _) => options.DisableDashboard = false,
             timeout.Token);
 
         App = await builder.BuildAsync(timeout.Token);
+        if (App.Services.GetRequiredService<DistributedApplicationModel>().Resources.Single(r => r.Name == "kafka") is not EmbeddedKafkaResource)
+        {
+            throw new InvalidOperationException(
+                "These end-to-end tests use Embedded mode, but Auto chose Containers because a container runtime answers. " +
+                "Run them with the environment variable KafkaO11y__Mode=Embedded.");
+        }
+
         await App.StartAsync(timeout.Token);
         await App.ResourceNotifications.WaitForResourceHealthyAsync("producer", timeout.Token);
         await App.ResourceNotifications.WaitForResourceHealthyAsync("consumer", timeout.Token);

@@ -13,13 +13,15 @@ namespace Microsoft.Extensions.Hosting;
 /// binding, the <c>kafka</c> connection string, a health check, tracing and metrics.
 /// </summary>
 /// <remarks>
-/// Configuration: <c>ConnectionStrings:{name}</c> is the bootstrap servers; the sections
-/// <c>Kafka:Producer</c> and <c>Kafka:Consumer</c> bind onto Confluent.Kafka's
-/// <see cref="ProducerConfig"/> and <see cref="ConsumerConfig"/> (for example
-/// <c>Kafka__Consumer__GroupId</c>, <c>Kafka__Producer__LingerMs</c>, or SASL/SSL settings).
+/// Configuration: <c>ConnectionStrings:{name}</c> is the bootstrap servers; the section
+/// <c>Kafka:Client</c> binds onto every client (security: <c>Kafka__Client__SecurityProtocol=SaslSsl</c>,
+/// <c>Kafka__Client__SaslMechanism</c>, <c>...SaslUsername</c>, <c>...SaslPassword</c>), then
+/// <c>Kafka:Producer</c> and <c>Kafka:Consumer</c> onto Confluent.Kafka's <see cref="ProducerConfig"/>
+/// and <see cref="ConsumerConfig"/> (for example <c>Kafka__Consumer__GroupId</c>, <c>Kafka__Producer__LingerMs</c>).
 /// </remarks>
 public static class KafkaClientExtensions
 {
+    public const string ClientSection = "Kafka:Client";
     public const string ProducerSection = "Kafka:Producer";
     public const string ConsumerSection = "Kafka:Consumer";
 
@@ -103,6 +105,7 @@ public static class KafkaClientExtensions
 
     private static void BindClientConfig(IConfiguration configuration, string connectionName, string section, ClientConfig config)
     {
+        configuration.GetSection(ClientSection).Bind(config);
         configuration.GetSection(section).Bind(config);
         var connectionString = configuration.GetConnectionString(connectionName);
         if (!string.IsNullOrWhiteSpace(connectionString))

@@ -1,0 +1,59 @@
+using Microsoft.Extensions.Configuration;
+
+namespace KafkaO11y.AppHost.KafkaContainers;
+
+/// <summary>
+/// Client settings for an external cluster (SASL/SSL), from the AppHost section
+/// <c>KafkaO11y:Kafka:Client</c> (any Confluent.Kafka client property, such as
+/// <c>SecurityProtocol</c>, <c>SaslMechanism</c>, <c>SaslUsername</c>, <c>SslCaLocation</c>), with the
+/// SASL password kept in the secret parameter <c>kafka-sasl-password</c>.
+/// </summary>
+/// <param name="Settings">Property name to value, passed on as they are.</param>
+/// <param name="SaslPassword">The secret parameter, when a SASL user name is configured.</param>
+public sealed record KafkaClientSecurity(IReadOnlyDictionary<string, string> Settings, IResourceBuilder<ParameterResource>? SaslPassword)
+{
+    public const string Section = "KafkaO11y:Kafka:Client";
+    public const string SaslPasswordParameter = "kafka-sasl-password";
+
+    public static readonly KafkaClientSecurity None = new(new Dictionary<string, string>(), SaslPassword: null);
+
+    public string? SaslMechanism => Settings.GetValueOrDefault("SaslMechanism");
+
+    public string? SaslUsername => Settings.GetValueOrDefault("SaslUsername");
+
+    public static KafkaClientSecurity From(IDistributedApplicationBuilder builder)
+    {
+        var settings = builder.Configuration.GetSection(Section).GetChildren()
+            .Where(setting => setting.Value is not null)
+            .ToDictionary(setting => setting.Key, setting => setting.Value!);
+        if (settings.Remove("SaslPassword"))
+        {
+            throw new InvalidOperationException(
+                $"{Section}:SaslPassword must not be set in configuration: give the password as the secret parameter " +
+                $"'Parameters:{SaslPasswordParameter}' (user secrets), so it is never committed.");
+        }
+
+        var password = settings.ContainsKey("SaslUsername") ? builder.AddParameter(SaslPasswordParameter, secret: true) : null;
+        return new KafkaClientSecurity(settings, password);
+    }
+}
+
+public static class KafkaClientSecurityExtensions
+{
+    /// <summary>Passes the client settings to a service as <c>Kafka__Client__*</c> (ServiceDefaults binds them onto every client).</summary>
+    public static IResourceBuilder<ProjectResource> WithKafkaClientSecurity(
+        this IResourceBuilder<ProjectResource> service, KafkaClientSecurity security)
+    {
+        foreach (var (name, value) in security.Settings)
+        {
+            service.WithEnvironment($"Kafka__Client__{name}", value);
+        }
+
+        if (security.SaslPassword is not null)
+        {
+            service.WithEnvironment("Kafka__Client__SaslPassword", security.SaslPassword);
+        }
+
+        return service;
+    }
+}

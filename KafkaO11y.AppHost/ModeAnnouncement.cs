@@ -1,0 +1,29 @@
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
+
+namespace KafkaO11y.AppHost;
+
+public static class ModeAnnouncement
+{
+    /// <summary>
+    /// Logs at start which mode runs and why; when Auto fell back to Embedded, one warning that
+    /// says what is missing and how to get it.
+    /// </summary>
+    public static void AnnounceMode(this IDistributedApplicationBuilder builder, KafkaO11ySettings settings)
+    {
+        builder.Eventing.Subscribe<BeforeStartEvent>((e, _) =>
+        {
+            var logger = e.Services.GetRequiredService<ILoggerFactory>().CreateLogger("KafkaO11y.AppHost");
+            logger.LogInformation("KafkaO11y mode: {Mode} ({Reason})", settings.Mode, settings.ModeReason);
+            if (settings.Mode == KafkaMode.Embedded && settings.ModeReason.StartsWith("Auto", StringComparison.Ordinal))
+            {
+                logger.LogWarning(
+                    "No container runtime, so Kafka runs embedded and telemetry goes to the Aspire dashboard only: " +
+                    "no broker JMX metrics, broker-side consumer lag, Prometheus, Tempo, Loki or Grafana. " +
+                    "Start Docker or Podman and run again to get them, or pass --KafkaO11y:Mode=Embedded to silence this.");
+            }
+
+            return Task.CompletedTask;
+        });
+    }
+}

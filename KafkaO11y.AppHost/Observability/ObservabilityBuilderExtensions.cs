@@ -1,0 +1,113 @@
+using KafkaO11y.AppHost.KafkaContainers;
+
+namespace KafkaO11y.AppHost.Observability;
+
+/// <summary>
+/// The observability containers of Containers mode. Each mounts its configuration from
+/// <c>observability/&lt;component&gt;/</c>; containers reach each other by resource name.
+/// </summary>
+public static class ObservabilityBuilderExtensions
+{
+    /// <summary>
+    /// Prometheus 3: receives OTLP metrics (from the collector) and remote writes (Tempo's
+    /// generator), stores exemplars, scrapes the JMX exporters and the pipeline's own metrics, and
+    /// evaluates the alert rules.
+    /// </summary>
+    public static IResourceBuilder<ContainerResource> AddPrometheus(
+        this IDistributedApplicationBuilder builder, string name, int jmxExporters)
+    {
+        // The JMX scrape targets match the brokers the AppHost runs (none for an external cluster).
+        var targets = jmxExporters switch
+        {
+            0 => "jmx-exporters-none.json",
+            1 => "jmx-exporters-1-broker.json",
+            _ => "jmx-exporters-3-brokers.json",
+        };
+
+        return builder.AddContainer(name, ContainerImages.Prometheus.Image, ContainerImages.Prometheus.Tag)
+            .WithImageRegistry(ContainerImages.Prometheus.Registry)
+            .WithBindMount(ObservabilityFiles.PathOf(builder, "prometheus/prometheus.yml"), "/etc/prometheus/prometheus.yml", isReadOnly: true)
+            .WithBindMount(ObservabilityFiles.PathOf(builder, "prometheus/rules"), "/etc/prometheus/rules", isReadOnly: true)
+            .WithBindMount(ObservabilityFiles.PathOf(builder, $"prometheus/targets/{targets}"), "/etc/prometheus/targets/jmx-exporters.json", isReadOnly: true)
+            // Overriding the arguments replaces the image's default command: config and storage are given again.
+            .WithVolume("kafka-o11y-prometheus-data", "/prometheus")
+            .WithArgs(
+                "--config.file=/etc/prometheus/prometheus.yml",
+                "--storage.tsdb.path=/prometheus",
+                "--web.enable-otlp-receiver",
+                "--web.enable-remote-write-receiver",
+                "--enable-feature=exemplar-storage")
+            .WithHttpEndpoint(targetPort: 9090, name: "http")
+            .WithUrlForEndpoint("http", url => url.DisplayText = "Prometheus")
+            .WithHttpHealthCheck("/-/ready");
+    }
+
+    /// <summary>Tempo: stores traces and generates service-graph and span metrics into Prometheus.</summary>
+    public static IResourceBuilder<ContainerResource> AddTempo(this IDistributedApplicationBuilder builder, string name) =>
+        builder.AddContainer(name, ContainerImages.Tempo.Image, ContainerImages.Tempo.Tag)
+            .WithImageRegistry(ContainerImages.Tempo.Registry)
+            .WithBindMount(ObservabilityFiles.PathOf(builder, "tempo/tempo.yaml"), "/etc/tempo/tempo.yaml", isReadOnly: true)
+            // A named volume: the image runs as UID 10001, which owns the volume's copy of /var/tempo.
+            .WithVolume("kafka-o11y-tempo-data", "/var/tempo")
+            .WithArgs("-config.file=/etc/tempo/tempo.yaml")
+            .WithHttpEndpoint(targetPort: 3200, name: "http")
+            .WithEndpoint(targetPort: 4317, name: "otlp-grpc", scheme: "http")
+            .WithUrlForEndpoint("otlp-grpc", url => url.DisplayLocation = UrlDisplayLocation.DetailsOnly)
+            .WithHttpHealthCheck("/ready");
+
+    /// <summary>Loki 3: takes OTLP logs, keeping trace and span ids as structured metadata.</summary>
+    public static IResourceBuilder<ContainerResource> AddLoki(this IDistributedApplicationBuilder builder, string name) =>
+        builder.AddContainer(name, ContainerImages.Loki.Image, ContainerImages.Loki.Tag)
+            .WithImageRegistry(ContainerImages.Loki.Registry)
+            .WithBindMount(ObservabilityFiles.PathOf(builder, "loki/loki.yaml"), "/etc/loki/loki.yaml", isReadOnly: true)
+            .WithVolume("kafka-o11y-loki-data", "/loki")
+            .WithArgs("-config.file=/etc/loki/loki.yaml")
+            .WithHttpEndpoint(targetPort: 3100, name: "http")
+            .WithHttpHealthCheck("/ready");
+
+    /// <summary>
+    /// Grafana with the three datasources linked to each other and the dashboards of
+    /// <c>observability/grafana/dashboards</c>; anonymous users may view, the admin password is a
+    /// secret parameter.
+    /// </summary>
+    public static IResourceBuilder<ContainerResource> AddGrafana(
+        this IDistributedApplicationBuilder builder, string name, IResourceBuilder<ParameterResource> adminPassword,
+        params IResourceBuilder<ContainerResource>[] datasources)
+    {
+        var grafana = builder.AddContainer(name, ContainerImages.Grafana.Image, ContainerImages.Grafana.Tag)
+            .WithImageRegistry(ContainerImages.Grafana.Registry)
+            .WithBindMount(ObservabilityFiles.PathOf(builder, "grafana/provisioning"), "/etc/grafana/provisioning", isReadOnly: true)
+            .WithBindMount(ObservabilityFiles.PathOf(builder, "grafana/dashboards"), "/var/lib/grafana/dashboards", isReadOnly: true)
+            .WithVolume("kafka-o11y-grafana-data", "/var/lib/grafana")
+            .WithEnvironment("GF_SECURITY_ADMIN_USER", "admin")
+            .WithEnvironment("GF_SECURITY_ADMIN_PASSWORD", adminPassword)
+            .WithEnvironment("GF_AUTH_ANONYMOUS_ENABLED", "true")
+            .WithEnvironment("GF_AUTH_ANONYMOUS_ORG_ROLE", "Viewer")
+            .WithHttpEndpoint(targetPort: 3000, name: "http")
+            .WithUrlForEndpoint("http", url => url.DisplayText = "Grafana")
+            .WithHttpHealthCheck("/api/health");
+        foreach (var datasource in datasources)
+        {
+            grafana.WaitFor(datasource);
+        }
+
+        return grafana;
+    }
+
+    /// <summary>
+    /// A JMX exporter for one broker, built from <c>observability/jmx-exporter/Dockerfile</c>
+    /// (the project publishes no image): it reads the broker's MBeans over remote JMX and serves
+    /// them to Prometheus with the rules of <c>kafka-broker-rules.yml</c>.
+    /// </summary>
+    public static IResourceBuilder<ContainerResource> AddJmxExporter(
+        this IDistributedApplicationBuilder builder, IResourceBuilder<KafkaBrokerResource> broker) =>
+        builder.AddDockerfile($"{broker.Resource.Name}-jmx", ObservabilityFiles.PathOf(builder, "jmx-exporter"))
+            .WithEnvironment("JMX_HOST_PORT", broker.Resource.JmxAddress)
+            .WithBindMount(ObservabilityFiles.PathOf(builder, "jmx-exporter/kafka-broker-rules.yml"),
+                "/etc/jmx-exporter/kafka-broker-rules.yml", isReadOnly: true)
+            .WithHttpEndpoint(targetPort: 5556, name: "http")
+            .WithUrlForEndpoint("http", url => url.DisplayText = "Broker metrics")
+            // The exporter's own liveness endpoint: /metrics would run a whole remote JMX scrape each time.
+            .WithHttpHealthCheck("/-/healthy")
+            .WaitFor(broker);
+}

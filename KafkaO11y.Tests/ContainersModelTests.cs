@@ -1,0 +1,190 @@
+using Aspire.Hosting;
+using Aspire.Hosting.ApplicationModel;
+using KafkaO11y.AppHost.KafkaContainers;
+
+namespace KafkaO11y.Tests;
+
+/// <summary>
+/// Containers mode, proven without a container runtime: the AppHost's model is built (not started)
+/// and every container in it is checked for what would make it fail or mislead at run time.
+/// </summary>
+public sealed class ContainersModelTests
+{
+    private static readonly string[] ObservabilityComponents = ["otel-collector", "prometheus", "tempo", "loki", "grafana"];
+
+    [Fact]
+    public async Task Every_component_of_the_topology_is_a_resource()
+    {
+        var model = await AppModelTests.BuildModelAsync("--KafkaO11y:Mode=Containers");
+
+        Assert.Equal(
+            ["consumer", "grafana", "grafana-admin-password", "kafka", "kafka-jmx", "loki", "otel-collector", "producer", "prometheus", "tempo"],
+            AppModelTests.ResourceNames(model));
+        Assert.IsType<KafkaBrokerResource>(model.Resources.Single(r => r.Name == "kafka"));
+    }
+
+    [Theory]
+    [InlineData("--KafkaO11y:Kafka:Brokers=1")]
+    [InlineData("--KafkaO11y:Kafka:Brokers=3")]
+    public async Task Every_image_has_an_explicit_tag_and_none_is_latest(string brokers)
+    {
+        var model = await AppModelTests.BuildModelAsync("--KafkaO11y:Mode=Containers", brokers);
+
+        foreach (var container in model.Resources.OfType<ContainerResource>())
+        {
+            if (container.Annotations.OfType<DockerfileBuildAnnotation>().SingleOrDefault() is { } build)
+            {
+                // Built here: every base image of its Dockerfile is pinned instead.
+                var fromLines = File.ReadAllLines(build.DockerfilePath).Where(l => l.TrimStart().StartsWith("FROM ", StringComparison.OrdinalIgnoreCase)).ToList();
+                Assert.NotEmpty(fromLines);
+                Assert.All(fromLines, from => AssertPinned(container.Name, from.Split(' ', StringSplitOptions.RemoveEmptyEntries)[1]));
+                continue;
+            }
+
+            var image = container.Annotations.OfType<ContainerImageAnnotation>().Single();
+            AssertPinned(container.Name, $"{image.Image}:{image.Tag}");
+        }
+    }
+
+    [Theory]
+    [InlineData("--KafkaO11y:Kafka:Brokers=1")]
+    [InlineData("--KafkaO11y:Kafka:Brokers=3")]
+    public async Task Every_bind_mount_source_exists_in_the_repository(string brokers)
+    {
+        var model = await AppModelTests.BuildModelAsync("--KafkaO11y:Mode=Containers", brokers);
+        var repository = Path.GetFullPath(Path.Combine(AppContext.BaseDirectory, "..", "..", "..", ".."));
+
+        var mounts = model.Resources.SelectMany(r => r.Annotations.OfType<ContainerMountAnnotation>()
+            .Where(m => m.Type == ContainerMountType.BindMount)
+            .Select(m => (Resource: r.Name, m.Source, m.Target))).ToList();
+        Assert.NotEmpty(mounts);
+        foreach (var (resource, source, target) in mounts)
+        {
+            Assert.True(File.Exists(source) || Directory.Exists(source), $"{resource} mounts {source} at {target}, which does not exist.");
+            Assert.StartsWith(Path.Combine(repository, "observability") + Path.DirectorySeparatorChar, source);
+        }
+    }
+
+    [Fact]
+    public async Task Services_send_their_telemetry_to_the_collector_which_forwards_to_the_dashboard()
+    {
+        var model = await AppModelTests.BuildModelAsync(
+            "--KafkaO11y:Mode=Containers", "--ASPIRE_DASHBOARD_OTLP_ENDPOINT_URL=http://localhost:18889");
+
+        foreach (var service in new[] { "producer", "consumer" })
+        {
+            var environment = await Environment(model, service);
+            Assert.Equal("{otel-collector.bindings.grpc.url}", environment["OTEL_EXPORTER_OTLP_ENDPOINT"]);
+            Assert.Equal("{kafka.connectionString}", environment["ConnectionStrings__kafka"]);
+        }
+
+        var collector = await Environment(model, "otel-collector");
+        Assert.Equal("http://localhost:18889", collector["ASPIRE_DASHBOARD_OTLP_ENDPOINT"]);
+        Assert.Equal("true", collector["ASPIRE_DASHBOARD_OTLP_INSECURE"]);
+        Assert.Equal("kafka:9093", collector["KAFKA_BOOTSTRAP_SERVERS"]);
+        Assert.True(collector.ContainsKey("ASPIRE_DASHBOARD_OTLP_API_KEY"));
+    }
+
+    [Fact]
+    public async Task Grafanas_admin_password_is_a_secret_parameter()
+    {
+        var model = await AppModelTests.BuildModelAsync("--KafkaO11y:Mode=Containers");
+
+        var grafana = model.Resources.Single(r => r.Name == "grafana");
+        var environment = await Environment(model, "grafana");
+        Assert.Equal("{grafana-admin-password.value}", environment["GF_SECURITY_ADMIN_PASSWORD"]);
+        Assert.True(model.Resources.OfType<ParameterResource>().Single(p => p.Name == "grafana-admin-password").Secret);
+        Assert.Equal("true", environment["GF_AUTH_ANONYMOUS_ENABLED"]);
+        Assert.Equal("Viewer", environment["GF_AUTH_ANONYMOUS_ORG_ROLE"]);
+        Assert.Contains(grafana.Annotations.OfType<WaitAnnotation>(), w => w.Resource.Name == "prometheus");
+    }
+
+    [Fact]
+    public async Task Three_brokers_form_one_KRaft_quorum_with_replication_three_and_an_exporter_each()
+    {
+        var model = await AppModelTests.BuildModelAsync("--KafkaO11y:Mode=Containers", "--KafkaO11y:Kafka:Brokers=3");
+
+        var brokers = model.Resources.OfType<KafkaBrokerResource>().OrderBy(b => b.NodeId).ToList();
+        Assert.Equal(["kafka-1", "kafka-2", "kafka-3"], brokers.Select(b => b.Name));
+        foreach (var broker in brokers)
+        {
+            var environment = await Environment(model, broker.Name);
+            Assert.Equal("1@kafka-1:9094,2@kafka-2:9094,3@kafka-3:9094", environment["KAFKA_CONTROLLER_QUORUM_VOTERS"]);
+            Assert.Equal(broker.NodeId.ToString(), environment["KAFKA_NODE_ID"]);
+            Assert.Equal("3", environment["KAFKA_DEFAULT_REPLICATION_FACTOR"]);
+            Assert.Equal("3", environment["KAFKA_OFFSETS_TOPIC_REPLICATION_FACTOR"]);
+            Assert.Equal("2", environment["KAFKA_MIN_INSYNC_REPLICAS"]);
+            Assert.Contains($"PLAINTEXT_INTERNAL://{broker.Name}:9093", environment["KAFKA_ADVERTISED_LISTENERS"]);
+            Assert.Equal($"{broker.Name}:9999", (await Environment(model, $"{broker.Name}-jmx"))["JMX_HOST_PORT"]);
+        }
+
+        // The services' "kafka" connection string spans all three host listeners.
+        var kafka = Assert.IsAssignableFrom<IResourceWithConnectionString>(model.Resources.Single(r => r.Name == "kafka"));
+        Assert.Equal(3, kafka.ConnectionStringExpression.ValueProviders.Count);
+        Assert.Equal("kafka-1:9093,kafka-2:9093,kafka-3:9093", (await Environment(model, "otel-collector"))["KAFKA_BOOTSTRAP_SERVERS"]);
+    }
+
+    [Fact]
+    public async Task An_external_cluster_replaces_the_broker_and_exporter_containers()
+    {
+        var model = await AppModelTests.BuildModelAsync(
+            "--KafkaO11y:Mode=Containers", "--ConnectionStrings:kafka=broker.example:9092");
+
+        Assert.Empty(model.Resources.OfType<KafkaBrokerResource>());
+        Assert.DoesNotContain(model.Resources, r => r.Name.EndsWith("-jmx", StringComparison.Ordinal));
+        Assert.All(ObservabilityComponents, name => Assert.Contains(model.Resources, r => r.Name == name));
+        Assert.Equal("{kafka.connectionString}", (await Environment(model, "otel-collector"))["KAFKA_BOOTSTRAP_SERVERS"]);
+        var prometheusMounts = model.Resources.Single(r => r.Name == "prometheus").Annotations.OfType<ContainerMountAnnotation>();
+        Assert.Contains(prometheusMounts, m => m.Source!.EndsWith("jmx-exporters-none.json", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public async Task SASL_SSL_settings_for_an_external_cluster_reach_the_services_with_the_password_as_a_secret()
+    {
+        var model = await AppModelTests.BuildModelAsync(
+            "--KafkaO11y:Mode=Containers", "--ConnectionStrings:kafka=broker.example:9093",
+            "--KafkaO11y:Kafka:Client:SecurityProtocol=SaslSsl", "--KafkaO11y:Kafka:Client:SaslMechanism=ScramSha512",
+            "--KafkaO11y:Kafka:Client:SaslUsername=kafka-o11y");
+
+        foreach (var service in new[] { "producer", "consumer" })
+        {
+            var environment = await Environment(model, service);
+            Assert.Equal("SaslSsl", environment["Kafka__Client__SecurityProtocol"]);
+            Assert.Equal("ScramSha512", environment["Kafka__Client__SaslMechanism"]);
+            Assert.Equal("kafka-o11y", environment["Kafka__Client__SaslUsername"]);
+            Assert.Equal("{kafka-sasl-password.value}", environment["Kafka__Client__SaslPassword"]);
+        }
+
+        Assert.True(model.Resources.OfType<ParameterResource>().Single(p => p.Name == "kafka-sasl-password").Secret);
+    }
+
+    [Fact]
+    public async Task A_SASL_password_in_plain_configuration_is_refused()
+    {
+        var error = await Assert.ThrowsAnyAsync<Exception>(() => AppModelTests.BuildModelAsync(
+            "--KafkaO11y:Mode=Containers", "--ConnectionStrings:kafka=broker.example:9093",
+            "--KafkaO11y:Kafka:Client:SaslUsername=kafka-o11y", "--KafkaO11y:Kafka:Client:SaslPassword=oops"));
+
+        Assert.Contains("secret parameter 'Parameters:kafka-sasl-password'", error.ToString());
+    }
+
+    private static void AssertPinned(string resource, string image)
+    {
+        var colon = image.LastIndexOf(':');
+        Assert.True(colon > image.LastIndexOf('/'), $"{resource}: image '{image}' has no tag.");
+        Assert.NotEqual("latest", image[(colon + 1)..]);
+    }
+
+    /// <summary>
+    /// A resource's environment as manifest expressions: each reference shows by name (such as
+    /// <c>{otel-collector.bindings.grpc.url}</c>), which is what these tests assert. The newer
+    /// ExecutionConfigurationBuilder resolves values instead, which needs allocated endpoints.
+    /// </summary>
+    private static async Task<Dictionary<string, string>> Environment(DistributedApplicationModel model, string resource)
+    {
+#pragma warning disable CS0618
+        return await ((IResourceWithEnvironment)model.Resources.Single(r => r.Name == resource))
+            .GetEnvironmentVariableValuesAsync(DistributedApplicationOperation.Publish);
+#pragma warning restore CS0618
+    }
+}

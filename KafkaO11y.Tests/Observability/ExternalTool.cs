@@ -1,0 +1,54 @@
+using System.Diagnostics;
+
+namespace KafkaO11y.Tests.Observability;
+
+/// <summary>
+/// A command-line validator the tests run (promtool). Where it is missing, a test is reported as
+/// skipped with the reason, never as passed; in CI (CI=true) a missing tool fails the test.
+/// </summary>
+public sealed record ExternalTool(string Name, string InstallHint)
+{
+    public static readonly ExternalTool Promtool = new("promtool", "apt-get install prometheus (Debian's package brings promtool)");
+
+    public string RequirePath()
+    {
+        var path = (Environment.GetEnvironmentVariable("PATH") ?? "")
+            .Split(Path.PathSeparator, StringSplitOptions.RemoveEmptyEntries)
+            .Select(directory => Path.Combine(directory, Name))
+            .FirstOrDefault(File.Exists);
+        if (path is not null)
+        {
+            return path;
+        }
+
+        var message = $"{Name} is not installed: {InstallHint}.";
+        if (string.Equals(Environment.GetEnvironmentVariable("CI"), "true", StringComparison.OrdinalIgnoreCase))
+        {
+            Assert.Fail($"{message} CI must install it (.ci/run).");
+        }
+
+        Skip.If(true, message);
+        return "";
+    }
+
+    /// <summary>Runs the tool and returns its exit code and everything it printed.</summary>
+    public (int ExitCode, string Output) Run(string workingDirectory, params string[] arguments)
+    {
+        var start = new ProcessStartInfo(RequirePath())
+        {
+            WorkingDirectory = workingDirectory,
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+        };
+        foreach (var argument in arguments)
+        {
+            start.ArgumentList.Add(argument);
+        }
+
+        using var process = Process.Start(start)!;
+        var stdout = process.StandardOutput.ReadToEndAsync();
+        var stderr = process.StandardError.ReadToEndAsync();
+        process.WaitForExit();
+        return (process.ExitCode, stdout.Result + stderr.Result);
+    }
+}
