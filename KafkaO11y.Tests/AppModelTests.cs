@@ -10,7 +10,8 @@ using Microsoft.Extensions.DependencyInjection;
 namespace KafkaO11y.Tests;
 
 /// <summary>The AppHost's model, built but not started, for the settings a user can give.</summary>
-public sealed class AppModelTests
+[Collection(AppHostBuildCollection.Name)]
+public sealed class AppModelTests(AppHostModels models)
 {
     [Fact]
     public async Task Embedded_mode_gives_one_embedded_broker_with_the_topics_and_both_services_wired_to_it()
@@ -74,12 +75,7 @@ public sealed class AppModelTests
         Assert.Equal("no container runtime ('no-such-runtime-kafka-o11y') is installed", ContainerRuntime.Problem(configuration));
     }
 
-    internal static async Task<DistributedApplicationModel> BuildModelAsync(params string[] args)
-    {
-        var builder = await DistributedApplicationTestingBuilder.CreateAsync<Projects.KafkaO11y_AppHost>(args);
-        await using var app = await builder.BuildAsync();
-        return app.Services.GetRequiredService<DistributedApplicationModel>();
-    }
+    private Task<DistributedApplicationModel> BuildModelAsync(params string[] args) => models.BuildAsync(args);
 
     /// <summary>The resources the user sees: Aspire adds a hidden "{project}-rebuilder" per project, left out here.</summary>
     internal static IEnumerable<string> ResourceNames(DistributedApplicationModel model) =>
@@ -87,3 +83,4 @@ public sealed class AppModelTests
 
     private static Exception Innermost(Exception error) => error.InnerException is null ? error : Innermost(error.InnerException);
 }
+

@@ -8,14 +8,15 @@ namespace KafkaO11y.Tests;
 /// Containers mode, proven without a container runtime: the AppHost's model is built (not started)
 /// and every container in it is checked for what would make it fail or mislead at run time.
 /// </summary>
-public sealed class ContainersModelTests
+[Collection(AppHostBuildCollection.Name)]
+public sealed class ContainersModelTests(AppHostModels models)
 {
     private static readonly string[] ObservabilityComponents = ["otel-collector", "prometheus", "tempo", "loki", "grafana"];
 
     [Fact]
     public async Task Every_component_of_the_topology_is_a_resource()
     {
-        var model = await AppModelTests.BuildModelAsync("--KafkaO11y:Mode=Containers");
+        var model = await models.BuildAsync("--KafkaO11y:Mode=Containers");
 
         Assert.Equal(
             ["consumer", "grafana", "grafana-admin-password", "kafka", "kafka-jmx", "loki", "otel-collector", "producer", "prometheus", "tempo"],
@@ -28,7 +29,7 @@ public sealed class ContainersModelTests
     [InlineData("--KafkaO11y:Kafka:Brokers=3")]
     public async Task Every_image_has_an_explicit_tag_and_none_is_latest(string brokers)
     {
-        var model = await AppModelTests.BuildModelAsync("--KafkaO11y:Mode=Containers", brokers);
+        var model = await models.BuildAsync("--KafkaO11y:Mode=Containers", brokers);
 
         foreach (var container in model.Resources.OfType<ContainerResource>())
         {
@@ -51,7 +52,7 @@ public sealed class ContainersModelTests
     [InlineData("--KafkaO11y:Kafka:Brokers=3")]
     public async Task Every_bind_mount_source_exists_in_the_repository(string brokers)
     {
-        var model = await AppModelTests.BuildModelAsync("--KafkaO11y:Mode=Containers", brokers);
+        var model = await models.BuildAsync("--KafkaO11y:Mode=Containers", brokers);
         var repository = Path.GetFullPath(Path.Combine(AppContext.BaseDirectory, "..", "..", "..", ".."));
 
         var mounts = model.Resources.SelectMany(r => r.Annotations.OfType<ContainerMountAnnotation>()
@@ -68,7 +69,7 @@ public sealed class ContainersModelTests
     [Fact]
     public async Task Services_send_their_telemetry_to_the_collector_which_forwards_to_the_dashboard()
     {
-        var model = await AppModelTests.BuildModelAsync(
+        var model = await models.BuildAsync(
             "--KafkaO11y:Mode=Containers", "--ASPIRE_DASHBOARD_OTLP_ENDPOINT_URL=http://localhost:18889");
 
         foreach (var service in new[] { "producer", "consumer" })
@@ -88,7 +89,7 @@ public sealed class ContainersModelTests
     [Fact]
     public async Task Grafanas_admin_password_is_a_secret_parameter()
     {
-        var model = await AppModelTests.BuildModelAsync("--KafkaO11y:Mode=Containers");
+        var model = await models.BuildAsync("--KafkaO11y:Mode=Containers");
 
         var grafana = model.Resources.Single(r => r.Name == "grafana");
         var environment = await Environment(model, "grafana");
@@ -102,7 +103,7 @@ public sealed class ContainersModelTests
     [Fact]
     public async Task Three_brokers_form_one_KRaft_quorum_with_replication_three_and_an_exporter_each()
     {
-        var model = await AppModelTests.BuildModelAsync("--KafkaO11y:Mode=Containers", "--KafkaO11y:Kafka:Brokers=3");
+        var model = await models.BuildAsync("--KafkaO11y:Mode=Containers", "--KafkaO11y:Kafka:Brokers=3");
 
         var brokers = model.Resources.OfType<KafkaBrokerResource>().OrderBy(b => b.NodeId).ToList();
         Assert.Equal(["kafka-1", "kafka-2", "kafka-3"], brokers.Select(b => b.Name));
@@ -127,7 +128,7 @@ public sealed class ContainersModelTests
     [Fact]
     public async Task An_external_cluster_replaces_the_broker_and_exporter_containers()
     {
-        var model = await AppModelTests.BuildModelAsync(
+        var model = await models.BuildAsync(
             "--KafkaO11y:Mode=Containers", "--ConnectionStrings:kafka=broker.example:9092");
 
         Assert.Empty(model.Resources.OfType<KafkaBrokerResource>());
@@ -141,7 +142,7 @@ public sealed class ContainersModelTests
     [Fact]
     public async Task SASL_SSL_settings_for_an_external_cluster_reach_the_services_with_the_password_as_a_secret()
     {
-        var model = await AppModelTests.BuildModelAsync(
+        var model = await models.BuildAsync(
             "--KafkaO11y:Mode=Containers", "--ConnectionStrings:kafka=broker.example:9093",
             "--KafkaO11y:Kafka:Client:SecurityProtocol=SaslSsl", "--KafkaO11y:Kafka:Client:SaslMechanism=ScramSha512",
             "--KafkaO11y:Kafka:Client:SaslUsername=kafka-o11y");
@@ -161,7 +162,7 @@ public sealed class ContainersModelTests
     [Fact]
     public async Task A_SASL_password_in_plain_configuration_is_refused()
     {
-        var error = await Assert.ThrowsAnyAsync<Exception>(() => AppModelTests.BuildModelAsync(
+        var error = await Assert.ThrowsAnyAsync<Exception>(() => models.BuildAsync(
             "--KafkaO11y:Mode=Containers", "--ConnectionStrings:kafka=broker.example:9093",
             "--KafkaO11y:Kafka:Client:SaslUsername=kafka-o11y", "--KafkaO11y:Kafka:Client:SaslPassword=oops"));
 

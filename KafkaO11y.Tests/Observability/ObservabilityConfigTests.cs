@@ -7,7 +7,8 @@ namespace KafkaO11y.Tests.Observability;
 /// The configuration files the containers mount, checked without running any container: by the
 /// real validators where they exist (promtool) and by cross-checks between the files.
 /// </summary>
-public sealed class ObservabilityConfigTests
+[Collection(AppHostBuildCollection.Name)]
+public sealed class ObservabilityConfigTests(AppHostModels models)
 {
     private static string PrometheusFolder => Path.Combine(Repository.Observability, "prometheus");
 
@@ -169,7 +170,7 @@ public sealed class ObservabilityConfigTests
     [InlineData("--ConnectionStrings:kafka=broker.example:9092")]
     public async Task Every_file_a_container_mounts_parses(string variant)
     {
-        var model = await AppModelTests.BuildModelAsync("--KafkaO11y:Mode=Containers", variant);
+        var model = await models.BuildAsync("--KafkaO11y:Mode=Containers", variant);
         var files = model.Resources.SelectMany(r => r.Annotations.OfType<ContainerMountAnnotation>())
             .Where(m => m.Type == ContainerMountType.BindMount)
             .SelectMany(m => Directory.Exists(m.Source) ? Directory.GetFiles(m.Source!, "*", SearchOption.AllDirectories) : [m.Source!])

@@ -1,0 +1,50 @@
+using Aspire.Hosting;
+using Aspire.Hosting.ApplicationModel;
+using Aspire.Hosting.Testing;
+using Microsoft.Extensions.DependencyInjection;
+
+namespace KafkaO11y.Tests;
+
+/// <summary>
+/// Builds the AppHost through Aspire.Hosting.Testing without starting it, and returns its model.
+/// A built-but-never-started app sometimes takes Aspire's whole 30 s shutdown timeout to
+/// dispose; the disposals run in the background and are awaited once, when the collection ends.
+/// </summary>
+public sealed class AppHostModels : IAsyncLifetime
+{
+    private readonly List<Task> _disposals = [];
+
+    public async Task<DistributedApplicationModel> BuildAsync(params string[] args)
+    {
+        var builder = await DistributedApplicationTestingBuilder.CreateAsync<Projects.KafkaO11y_AppHost>(args);
+        var app = await builder.BuildAsync();
+        var model = app.Services.GetRequiredService<DistributedApplicationModel>();
+        lock (_disposals)
+        {
+            _disposals.Add(app.DisposeAsync().AsTask());
+        }
+
+        return model;
+    }
+
+    public Task InitializeAsync() => Task.CompletedTask;
+
+    public Task DisposeAsync()
+    {
+        lock (_disposals)
+        {
+            return Task.WhenAll(_disposals);
+        }
+    }
+}
+
+/// <summary>
+/// Tests that build the AppHost in this process. They run alone: Aspire.Hosting.Testing finds the
+/// AppHost's host through a process-wide listener, and a build beside another AppHost starting
+/// waits out its 30 s timeout.
+/// </summary>
+[CollectionDefinition(Name, DisableParallelization = true)]
+public sealed class AppHostBuildCollection : ICollectionFixture<AppHostModels>
+{
+    public const string Name = "AppHost builds";
+}
