@@ -18,9 +18,10 @@ public static class ModeAnnouncement
             if (settings.Mode == KafkaMode.Embedded && settings.ModeReason.StartsWith("Auto", StringComparison.Ordinal))
             {
                 logger.LogWarning(
-                    "No container runtime, so Kafka runs embedded and telemetry goes to the Aspire dashboard only: " +
+                    "No usable container runtime ({Reason}), so Kafka runs embedded and telemetry goes to the Aspire dashboard only: " +
                     "no broker JMX metrics, broker-side consumer lag, Prometheus, Tempo, Loki or Grafana. " +
-                    "Start Docker or Podman and run again to get them, or pass --KafkaO11y:Mode=Embedded to silence this.");
+                    "Start Docker or Podman and run again to get them, or pass --KafkaO11y:Mode=Embedded to silence this.",
+                    settings.ModeReason);
             }
 
             return Task.CompletedTask;

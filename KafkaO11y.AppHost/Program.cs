@@ -35,6 +35,7 @@ else
     var tempo = builder.AddTempo("tempo");
     var loki = builder.AddLoki("loki");
     var collector = builder.AddOpenTelemetryCollector("otel-collector", kafka.BootstrapForContainers)
+        .WithKafkaClientSecurity(builder, clientSecurity)
         .WaitFor(prometheus).WaitFor(tempo).WaitFor(loki);
     if (kafka.Brokers.Count > 0)
     {

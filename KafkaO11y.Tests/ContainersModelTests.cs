@@ -1,6 +1,7 @@
 using Aspire.Hosting;
 using Aspire.Hosting.ApplicationModel;
 using KafkaO11y.AppHost.KafkaContainers;
+using KafkaO11y.Tests.Observability;
 
 namespace KafkaO11y.Tests;
 
@@ -157,6 +158,19 @@ public sealed class ContainersModelTests(AppHostModels models)
         }
 
         Assert.True(model.Resources.OfType<ParameterResource>().Single(p => p.Name == "kafka-sasl-password").Secret);
+
+        // The collector's kafka_metrics receiver authenticates the same way, through its config overlay.
+        var collector = model.Resources.Single(r => r.Name == "otel-collector");
+        var collectorEnvironment = await Environment(model, "otel-collector");
+        Assert.Equal("SCRAM-SHA-512", collectorEnvironment["KAFKA_SASL_MECHANISM"]);
+        Assert.Equal("kafka-o11y", collectorEnvironment["KAFKA_SASL_USERNAME"]);
+        Assert.Equal("{kafka-sasl-password.value}", collectorEnvironment["KAFKA_SASL_PASSWORD"]);
+        Assert.Contains(collector.Annotations.OfType<ContainerMountAnnotation>(), m => m.Target == "/etc/otelcol-contrib/kafka-sasl.yaml");
+        var overlay = Yaml.Load(Repository.PathOf("observability/otel-collector/kafka-sasl.yaml"))
+            .Map("receivers").Map("kafka_metrics");
+        Assert.Equal("${env:KAFKA_SASL_MECHANISM}", overlay.Map("auth").Map("sasl")["mechanism"]);
+        Assert.Equal("${env:KAFKA_SASL_PASSWORD}", overlay.Map("auth").Map("sasl")["password"]);
+        Assert.NotEmpty(overlay.Map("tls"));
     }
 
     [Fact]

@@ -56,4 +56,34 @@ public static class KafkaClientSecurityExtensions
 
         return service;
     }
+
+    /// <summary>
+    /// Gives the collector's kafka_metrics receiver the same SASL credentials, over TLS, through the
+    /// overlay <c>observability/otel-collector/kafka-sasl.yaml</c> merged onto its main config.
+    /// </summary>
+    public static IResourceBuilder<ContainerResource> WithKafkaClientSecurity(
+        this IResourceBuilder<ContainerResource> collector, IDistributedApplicationBuilder builder, KafkaClientSecurity security)
+    {
+        if (security.SaslPassword is null)
+        {
+            return collector;
+        }
+
+        // Confluent.Kafka's enum names, as the services take them, to the collector's mechanism names.
+        var mechanism = security.SaslMechanism?.Replace("-", "", StringComparison.Ordinal).ToUpperInvariant() switch
+        {
+            "PLAIN" => "PLAIN",
+            "SCRAMSHA256" => "SCRAM-SHA-256",
+            "SCRAMSHA512" => "SCRAM-SHA-512",
+            var other => throw new InvalidOperationException(
+                $"{KafkaClientSecurity.Section}:SaslMechanism is '{other}'; with a SASL user name it must be Plain, ScramSha256 or ScramSha512."),
+        };
+
+        return collector
+            .WithBindMount(ObservabilityFiles.PathOf(builder, "otel-collector/kafka-sasl.yaml"), "/etc/otelcol-contrib/kafka-sasl.yaml", isReadOnly: true)
+            .WithArgs("--config=/etc/otelcol-contrib/config.yaml", "--config=/etc/otelcol-contrib/kafka-sasl.yaml")
+            .WithEnvironment("KAFKA_SASL_MECHANISM", mechanism)
+            .WithEnvironment("KAFKA_SASL_USERNAME", security.SaslUsername!)
+            .WithEnvironment("KAFKA_SASL_PASSWORD", security.SaslPassword);
+    }
 }
