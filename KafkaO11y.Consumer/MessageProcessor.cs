@@ -14,6 +14,18 @@ public sealed class ProcessingOptions
     /// <summary>How long processing one message takes.</summary>
     [Range(0, 60_000)]
     public int DelayMilliseconds { get; set; } = 20;
+
+    /// <summary>Attempts per message before it goes to the dead-letter topic (failures other than a malformed message).</summary>
+    [Range(1, 10)]
+    public int MaxAttempts { get; set; } = 3;
+
+    /// <summary>Wait before the first retry; doubled (with jitter) for each further one.</summary>
+    [Range(0, 60_000)]
+    public int RetryBackoffMilliseconds { get; set; } = 100;
+
+    /// <summary>Largest message value processed; a larger one is dead-lettered unread.</summary>
+    [Range(1, int.MaxValue)]
+    public int MaxMessageBytes { get; set; } = 128 * 1024;
 }
 
 /// <summary>A message whose value is not a valid <see cref="MessageBody"/>.</summary>
@@ -25,7 +37,7 @@ public sealed partial class MessageProcessor(
 {
     public async Task ProcessAsync(ConsumeResult<string, byte[]> consumed, CancellationToken cancellationToken)
     {
-        var body = Read(consumed.Message.Value);
+        var body = Read(consumed.Message.Value, options.CurrentValue.MaxMessageBytes);
         await Task.Delay(options.CurrentValue.DelayMilliseconds, cancellationToken);
 
         stats.Processed(consumed.Topic, consumed.Partition.Value, consumed.Offset.Value);
@@ -33,11 +45,16 @@ public sealed partial class MessageProcessor(
             (DateTimeOffset.UtcNow - body.CreatedAt).TotalMilliseconds);
     }
 
-    private static MessageBody Read(byte[]? value)
+    private static MessageBody Read(byte[]? value, int maxBytes)
     {
         if (value is null)
         {
             throw new InvalidMessageException("The message has no value.");
+        }
+
+        if (value.Length > maxBytes)
+        {
+            throw new InvalidMessageException($"The message value has {value.Length} bytes; at most {maxBytes} are processed.");
         }
 
         MessageBody? body;

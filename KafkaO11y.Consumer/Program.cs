@@ -1,11 +1,15 @@
 using Confluent.Kafka;
 using KafkaO11y.Consumer;
+using KafkaO11y.ServiceDefaults.Kafka;
 using KafkaO11y.ServiceDefaults.Messaging;
 
 var builder = WebApplication.CreateBuilder(args);
 
 builder.AddServiceDefaults();
 builder.AddKafkaConsumer<string, byte[]>("kafka");
+// Writes the messages that cannot be processed to the dead-letter topic.
+builder.AddKafkaProducer<string, byte[]>("kafka");
+builder.Services.AddSingleton<KafkaDeadLetterPublisher>();
 builder.Services.AddOptions<MessagingOptions>().BindConfiguration(MessagingOptions.Section).ValidateDataAnnotations().ValidateOnStart();
 builder.Services.AddOptions<ProcessingOptions>().BindConfiguration(ProcessingOptions.Section).ValidateDataAnnotations().ValidateOnStart();
 builder.Services.AddSingleton<ProcessingStats>();

@@ -120,6 +120,83 @@ public sealed partial class EndToEndTests(EmbeddedAppFixture fixture)
         Assert.Equal(parentSpanId, process.ParentSpanId);
     }
 
+    [Fact]
+    public async Task Poison_messages_go_to_the_dead_letter_topic_with_the_reason_and_their_trace_and_the_consumer_stays_healthy()
+    {
+        var bootstrap = await fixture.App.GetConnectionStringAsync("kafka");
+        var valid = JsonSerializer.SerializeToUtf8Bytes(
+            new MessageBody(Guid.NewGuid(), 1, DateTimeOffset.UtcNow, "external-client", "fine"), MessageJsonContext.Default.MessageBody);
+        var poisons = new Dictionary<string, byte[]?>
+        {
+            ["not-json"] = "this is { not json"u8.ToArray(),
+            ["missing-fields"] = "{\"payload\":\"no id, sequence, createdAt or producer\"}"u8.ToArray(),
+            ["null-value"] = null,
+            ["oversized"] = [.. valid, .. new byte[200 * 1024]],
+        };
+
+        var sent = new Dictionary<string, (TopicPartitionOffset Where, string TraceId)>();
+        using (var writer = new ProducerBuilder<string, byte[]?>(new ProducerConfig { BootstrapServers = bootstrap }).Build())
+        {
+            foreach (var (kind, value) in poisons)
+            {
+                var traceId = ActivityTraceIdHex();
+                var key = $"poison-{kind}-{Guid.NewGuid():N}";
+                var result = await writer.ProduceAsync(Topic, new Message<string, byte[]?>
+                {
+                    Key = key,
+                    Value = value,
+                    Headers = new Headers { { "traceparent", Encoding.UTF8.GetBytes($"00-{traceId}-{Convert.ToHexStringLower(Guid.NewGuid().ToByteArray()[..8])}-01") } },
+                });
+                sent[key] = (result.TopicPartitionOffset, traceId);
+            }
+        }
+
+        using var reader = new ConsumerBuilder<string, byte[]?>(new ConsumerConfig
+        {
+            BootstrapServers = bootstrap,
+            GroupId = $"dead-letter-reader-{Guid.NewGuid():N}",
+            AutoOffsetReset = AutoOffsetReset.Earliest,
+            EnableAutoCommit = false,
+        }).Build();
+        reader.Subscribe($"{Topic}.dlq");
+        var deadLetters = new Dictionary<string, Headers>();
+        using (var deadline = new CancellationTokenSource(Timeout))
+        {
+            while (deadLetters.Count < sent.Count)
+            {
+                var message = reader.Consume(deadline.Token);
+                if (sent.ContainsKey(message.Message.Key))
+                {
+                    deadLetters[message.Message.Key] = message.Message.Headers;
+                }
+            }
+        }
+
+        foreach (var (key, (where, traceId)) in sent)
+        {
+            var headers = deadLetters[key];
+            Assert.Equal(Topic, Header(headers, "dlq.source.topic"));
+            Assert.Equal(where.Partition.Value.ToString(), Header(headers, "dlq.source.partition"));
+            Assert.Equal(where.Offset.Value.ToString(), Header(headers, "dlq.source.offset"));
+            Assert.Equal("KafkaO11y.Consumer.InvalidMessageException", Header(headers, "dlq.error.type"));
+            Assert.False(string.IsNullOrWhiteSpace(Header(headers, "dlq.error.message")));
+            Assert.Contains(traceId, Header(headers, "dlq.source.traceparent"));
+            // The dead letter continues the failed message's trace.
+            Assert.Equal(traceId, Header(headers, "traceparent")!.Split('-')[1]);
+        }
+
+        Assert.Contains("not valid JSON", Header(deadLetters.Single(d => d.Key.StartsWith("poison-not-json", StringComparison.Ordinal)).Value, "dlq.error.message"));
+        Assert.Contains("bytes; at most", Header(deadLetters.Single(d => d.Key.StartsWith("poison-oversized", StringComparison.Ordinal)).Value, "dlq.error.message"));
+
+        using var consumer = fixture.CreateHttpClient("consumer");
+        Assert.Equal(HttpStatusCode.OK, (await consumer.GetAsync("/health")).StatusCode);
+        await DashboardTelemetry.PollAsync(UnprocessedAsync, unprocessed => unprocessed < 50,
+            Timeout, "the Consumer to have moved past the poison messages");
+    }
+
+    private static string? Header(Headers headers, string key) =>
+        headers.TryGetLastBytes(key, out var value) ? Encoding.UTF8.GetString(value) : null;
+
     [Theory]
     [InlineData("{}", "application/json", HttpStatusCode.BadRequest)]
     [InlineData("{\"payload\":\"   \"}", "application/json", HttpStatusCode.BadRequest)]

@@ -37,6 +37,10 @@ public static class KafkaTelemetry
         "messaging.process.duration", "s", "Duration of processing one consumed message.",
         tags: null, advice: DurationBuckets);
 
+    public static readonly Counter<long> DeadLetteredMessages = Meter.CreateCounter<long>(
+        "kafkao11y.messages.dead_lettered", "{message}",
+        "Messages that could not be processed and were written to a dead-letter topic, by source topic and error type.");
+
     public static readonly Histogram<double> EndToEndLatency = Meter.CreateHistogram(
         "kafkao11y.message.end_to_end.duration", "s",
         "Time from a message's creation (its Kafka timestamp) until a consumer finished processing it.",
