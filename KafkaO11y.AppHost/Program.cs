@@ -7,14 +7,17 @@ var builder = DistributedApplication.CreateBuilder(args);
 var settings = KafkaO11ySettings.From(builder.Configuration, () => ContainerRuntime.Problem(builder.Configuration));
 builder.AnnounceMode(settings);
 
-var producer = builder.AddProject<Projects.KafkaO11y_Producer>("producer");
+var producer = builder.AddProject<Projects.KafkaO11y_Producer>("producer")
+    .WithProducerCommands();
 var consumer = builder.AddProject<Projects.KafkaO11y_Consumer>("consumer")
-    .WithReplicas(settings.ConsumerReplicas);
+    .WithReplicas(settings.ConsumerReplicas)
+    .WithConsumerCommands();
 
 if (settings.Mode == KafkaMode.Embedded)
 {
     // Kafka inside this process; the services send telemetry straight to the Aspire dashboard.
-    var kafka = builder.AddEmbeddedKafka("kafka", settings.Brokers, KafkaO11ySettings.Topics);
+    var kafka = builder.AddEmbeddedKafka("kafka", settings.Brokers, KafkaO11ySettings.Topics)
+        .WithFailureCommands();
     producer.WithKafka(kafka);
     consumer.WithKafka(kafka);
 }

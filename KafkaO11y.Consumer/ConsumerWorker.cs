@@ -81,6 +81,7 @@ public sealed partial class ConsumerWorker(
 
     private async Task ProcessAsync(ConsumeResult<string, byte[]> consumed, CancellationToken stoppingToken)
     {
+        var succeeded = true;
         try
         {
             await consumer.ProcessAsync(consumed, ProcessWithRetriesAsync, stoppingToken);
@@ -93,10 +94,11 @@ public sealed partial class ConsumerWorker(
         catch (Exception)
         {
             // Already dead-lettered and logged inside the message's span.
-            stats.Failed();
+            succeeded = false;
         }
 
         consumer.StoreOffset(consumed);
+        stats.Passed(consumed.Topic, consumed.Partition.Value, consumed.Offset.Value, succeeded);
     }
 
     private async Task ProcessWithRetriesAsync(ConsumeResult<string, byte[]> consumed, CancellationToken cancellationToken)

@@ -33,14 +33,18 @@ public sealed class InvalidMessageException(string message, Exception? inner = n
 
 /// <summary>Reads a message and does the (simulated) work it asks for.</summary>
 public sealed partial class MessageProcessor(
-    IOptionsMonitor<ProcessingOptions> options, ProcessingStats stats, ILogger<MessageProcessor> logger)
+    IOptions<ProcessingOptions> options, ProcessingControl control, ILogger<MessageProcessor> logger)
 {
     public async Task ProcessAsync(ConsumeResult<string, byte[]> consumed, CancellationToken cancellationToken)
     {
-        var body = Read(consumed.Message.Value, options.CurrentValue.MaxMessageBytes);
-        await Task.Delay(options.CurrentValue.DelayMilliseconds, cancellationToken);
+        var body = Read(consumed.Message.Value, options.Value.MaxMessageBytes);
+        var settings = control.Settings;
+        await Task.Delay(settings.DelayMilliseconds, cancellationToken);
+        if (settings.FailureRate > 0 && Random.Shared.NextDouble() < settings.FailureRate)
+        {
+            throw new SimulatedProcessingException($"Simulated processing failure (failure rate {settings.FailureRate:P0}).");
+        }
 
-        stats.Processed(consumed.Topic, consumed.Partition.Value, consumed.Offset.Value);
         LogProcessed(body.Id, body.Sequence, body.Producer, consumed.Topic, consumed.Partition.Value, consumed.Offset.Value,
             (DateTimeOffset.UtcNow - body.CreatedAt).TotalMilliseconds);
     }

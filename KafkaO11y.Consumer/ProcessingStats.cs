@@ -2,8 +2,8 @@ using System.Collections.Concurrent;
 
 namespace KafkaO11y.Consumer;
 
-/// <summary>The last offset this consumer processed in one partition.</summary>
-public sealed record PartitionProgress(string Topic, int Partition, long LastOffset);
+/// <summary>The first and last offsets this consumer processed in one partition since it started.</summary>
+public sealed record PartitionProgress(string Topic, int Partition, long FirstOffset, long LastOffset);
 
 /// <summary>What <c>GET /stats</c> answers.</summary>
 /// <param name="MemberId">This consumer's id in its group: with several replicas, says which one answered.</param>
@@ -12,23 +12,23 @@ public sealed record ProcessingSnapshot(string MemberId, long Processed, long Fa
 /// <summary>What this consumer has processed since it started.</summary>
 public sealed class ProcessingStats
 {
-    private readonly ConcurrentDictionary<(string Topic, int Partition), long> _lastOffsets = new();
+    private readonly ConcurrentDictionary<(string Topic, int Partition), (long First, long Last)> _offsets = new();
     private long _processed;
     private long _failed;
 
-    public void Processed(string topic, int partition, long offset)
+    /// <summary>The consumer is past a message: processed, or (not <paramref name="succeeded"/>) dead-lettered.</summary>
+    public void Passed(string topic, int partition, long offset, bool succeeded)
     {
-        Interlocked.Increment(ref _processed);
-        _lastOffsets.AddOrUpdate((topic, partition), offset, (_, last) => Math.Max(last, offset));
+        Interlocked.Increment(ref succeeded ? ref _processed : ref _failed);
+        _offsets.AddOrUpdate((topic, partition), (offset, offset),
+            (_, seen) => (Math.Min(seen.First, offset), Math.Max(seen.Last, offset)));
     }
-
-    public void Failed() => Interlocked.Increment(ref _failed);
 
     public ProcessingSnapshot Snapshot(string memberId) => new(
         memberId,
         Interlocked.Read(ref _processed),
         Interlocked.Read(ref _failed),
-        [.. _lastOffsets
-            .Select(entry => new PartitionProgress(entry.Key.Topic, entry.Key.Partition, entry.Value))
+        [.. _offsets
+            .Select(entry => new PartitionProgress(entry.Key.Topic, entry.Key.Partition, entry.Value.First, entry.Value.Last))
             .OrderBy(p => p.Topic, StringComparer.Ordinal).ThenBy(p => p.Partition)]);
 }

@@ -13,6 +13,7 @@ builder.Services.AddSingleton<KafkaDeadLetterPublisher>();
 builder.Services.AddOptions<MessagingOptions>().BindConfiguration(MessagingOptions.Section).ValidateDataAnnotations().ValidateOnStart();
 builder.Services.AddOptions<ProcessingOptions>().BindConfiguration(ProcessingOptions.Section).ValidateDataAnnotations().ValidateOnStart();
 builder.Services.AddSingleton<ProcessingStats>();
+builder.Services.AddSingleton<ProcessingControl>();
 builder.Services.AddSingleton<MessageProcessor>();
 builder.Services.AddHostedService<ConsumerWorker>();
 
@@ -22,6 +23,7 @@ app.UseDefaultErrorHandling();
 
 app.MapGet("/stats", (ProcessingStats stats, IConsumer<string, byte[]> consumer) => stats.Snapshot(consumer.MemberId))
     .WithSummary("How many messages this consumer processed, and the last offset processed per partition.");
+app.MapProcessingEndpoints();
 app.MapDefaultEndpoints();
 
 app.Run();

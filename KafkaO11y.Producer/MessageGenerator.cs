@@ -3,7 +3,8 @@ using System.Diagnostics;
 namespace KafkaO11y.Producer;
 
 /// <summary>
-/// Publishes generated messages at the rate <see cref="GeneratorControl"/> says, until paused.
+/// Publishes generated messages at the rate <see cref="GeneratorControl"/> says (the steady rate
+/// until paused, or a load burst's rate until its count is sent).
 /// Sends overlap (up to <see cref="MaxInFlight"/>), so a slow acknowledgement does not lower the
 /// rate; past that bound the generator waits instead of piling messages up in memory.
 /// </summary>
@@ -20,7 +21,7 @@ public sealed partial class MessageGenerator(
         while (!stoppingToken.IsCancellationRequested)
         {
             var state = control.State;
-            if (state.Paused)
+            if (state.EffectiveRate <= 0)
             {
                 await control.WaitForChangeAsync(stoppingToken).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
                 next = Stopwatch.GetTimestamp();
@@ -28,7 +29,7 @@ public sealed partial class MessageGenerator(
             }
 
             // Pace by schedule, not by sleeping a fixed time after each send, so the rate holds.
-            var interval = TimeSpan.FromSeconds(1 / state.MessagesPerSecond);
+            var interval = TimeSpan.FromSeconds(1 / state.EffectiveRate);
             var wait = Stopwatch.GetElapsedTime(Stopwatch.GetTimestamp(), next);
             if (wait > TimeSpan.Zero)
             {
@@ -46,6 +47,12 @@ public sealed partial class MessageGenerator(
             {
                 // Far behind (the machine stalled): start afresh rather than send a burst to catch up.
                 next = Stopwatch.GetTimestamp();
+            }
+
+            if (state.Burst is not null && !control.TakeBurstMessage())
+            {
+                // The burst ended or was stopped meanwhile.
+                continue;
             }
 
             await _inFlight.WaitAsync(stoppingToken).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);

@@ -40,6 +40,32 @@ public sealed partial class MessagePublisher(
         return new PublishedMessage(body.Id, body.Sequence, result.Topic, result.Partition.Value, result.Offset.Value);
     }
 
+    /// <summary>The kinds of message a consumer must survive: each ends in the dead-letter topic.</summary>
+    public static readonly IReadOnlyList<(string Kind, Func<byte[]?> Value)> PoisonKinds =
+    [
+        ("not-json", () => "this is { not json"u8.ToArray()),
+        ("missing-fields", () => "{\"payload\":\"no id, sequence, createdAt or producer\"}"u8.ToArray()),
+        ("null-value", () => null),
+        ("oversized", () => new byte[256 * 1024]),
+    ];
+
+    /// <summary>Sends one malformed message of the given kind (by index, cycling), as a faulty producer would.</summary>
+    public async Task<PublishedMessage> PublishPoisonAsync(int index, CancellationToken cancellationToken)
+    {
+        var (kind, value) = PoisonKinds[index % PoisonKinds.Count];
+        var id = Guid.CreateVersion7();
+        var result = await producer.ProduceAsync(messaging.Value.Topic, new Message<string, byte[]>
+        {
+            Key = $"poison-{kind}-{id}",
+            Value = value()!,
+        }, cancellationToken);
+        LogPoisonPublished(kind, result.Topic, result.Partition.Value, result.Offset.Value);
+        return new PublishedMessage(id, 0, result.Topic, result.Partition.Value, result.Offset.Value);
+    }
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Published a poison message ({Kind}) to {Topic} partition {Partition} at offset {Offset}, on request")]
+    private partial void LogPoisonPublished(string kind, string topic, int partition, long offset);
+
     [LoggerMessage(Level = LogLevel.Information,
         Message = "Published message {MessageId} (sequence {Sequence}) to {Topic} partition {Partition} at offset {Offset}")]
     private partial void LogPublished(Guid messageId, long sequence, string topic, int partition, long offset);

@@ -1,6 +1,11 @@
 using Confluent.Kafka;
+using Microsoft.AspNetCore.Http.HttpResults;
 
 namespace KafkaO11y.Producer;
+
+/// <summary>The body of <c>POST /poison</c>.</summary>
+/// <param name="Count">How many malformed messages to send (kinds in turn: not JSON, missing fields, no value, oversized).</param>
+public sealed record PoisonRequest(int? Count);
 
 /// <summary>The body of <c>POST /messages</c>.</summary>
 /// <param name="Payload">The message content: required, at most <see cref="MessagesEndpoints.MaxPayloadLength"/> characters.</param>
@@ -19,8 +24,45 @@ public static class MessagesEndpoints
         app.MapPost("/messages", PublishAsync)
             .WithName("PublishMessage")
             .WithSummary("Publishes one message and answers once Kafka acknowledged it.");
+        app.MapPost("/poison", PublishPoisonAsync)
+            .WithSummary("Publishes malformed messages, to watch the Consumer dead-letter them and carry on.");
         return app;
     }
+
+    public const int MaxPoisonCount = 1_000;
+
+    private static async Task<IResult> PublishPoisonAsync(PoisonRequest? request, MessagePublisher publisher, CancellationToken cancellationToken)
+    {
+        if (request?.Count is not { } count || count < 1 || count > MaxPoisonCount)
+        {
+            return TypedResults.ValidationProblem(new Dictionary<string, string[]>
+            {
+                ["count"] = [$"The count is required, between 1 and {MaxPoisonCount}."],
+            });
+        }
+
+        try
+        {
+            var sent = new List<PublishedMessage>(count);
+            for (var i = 0; i < count; i++)
+            {
+                sent.Add(await publisher.PublishPoisonAsync(i, cancellationToken));
+            }
+
+            return TypedResults.Ok(sent);
+        }
+        catch (ProduceException<string, byte[]> e)
+        {
+            return KafkaUnavailable(e);
+        }
+    }
+
+    private static ProblemHttpResult KafkaUnavailable(ProduceException<string, byte[]> e) =>
+        // Kafka did not take the message: say so rather than pretend it was sent.
+        TypedResults.Problem(
+            title: "Kafka did not acknowledge the message",
+            detail: $"{e.Error.Code}: {e.Error.Reason}",
+            statusCode: StatusCodes.Status503ServiceUnavailable);
 
     private static async Task<IResult> PublishAsync(PublishRequest? request, MessagePublisher publisher, CancellationToken cancellationToken)
     {
@@ -37,11 +79,7 @@ public static class MessagesEndpoints
         }
         catch (ProduceException<string, byte[]> e)
         {
-            // Kafka did not take the message: say so rather than pretend it was sent.
-            return TypedResults.Problem(
-                title: "Kafka did not acknowledge the message",
-                detail: $"{e.Error.Code}: {e.Error.Reason}",
-                statusCode: StatusCodes.Status503ServiceUnavailable);
+            return KafkaUnavailable(e);
         }
     }
 

@@ -32,6 +32,55 @@ public sealed class AppModelTests(AppHostModels models)
         }
     }
 
+    [Theory]
+    [InlineData("Embedded")]
+    [InlineData("Containers")]
+    public async Task The_failure_scenarios_are_dashboard_commands_with_their_undo(string mode)
+    {
+        var model = await BuildModelAsync($"--KafkaO11y:Mode={mode}");
+
+        string[] Commands(string resource) =>
+            [.. model.Resources.Single(r => r.Name == resource).Annotations.OfType<ResourceCommandAnnotation>().Select(c => c.Name)];
+        Assert.Subset(Commands("producer").ToHashSet(), new HashSet<string> { "start-load", "stop-load", "send-poison", "pause-generator", "resume-generator" });
+        Assert.Subset(Commands("consumer").ToHashSet(), new HashSet<string> { "slow-down", "restore-speed", "fail-fraction", "stop-failures" });
+        if (mode == "Embedded")
+        {
+            Assert.Subset(Commands("kafka").ToHashSet(), new HashSet<string>
+            {
+                "broker-down", "broker-up", "add-latency", "remove-latency", "fail-requests", "clear-request-errors",
+            });
+        }
+
+        // In Containers mode a broker goes down and back with Aspire's own stop and start of its container.
+    }
+
+    [Theory]
+    [InlineData("Embedded")]
+    [InlineData("Containers")]
+    public async Task Every_endpoint_listens_on_localhost_only(string mode)
+    {
+        var model = await BuildModelAsync($"--KafkaO11y:Mode={mode}");
+
+        var endpoints = model.Resources.SelectMany(r => r.Annotations.OfType<EndpointAnnotation>().Select(e => (Resource: r.Name, Endpoint: e))).ToList();
+        Assert.NotEmpty(endpoints);
+        Assert.All(endpoints, e => Assert.True(e.Endpoint.TargetHost is "localhost" or "127.0.0.1",
+            $"{e.Resource}/{e.Endpoint.Name} listens on {e.Endpoint.TargetHost}."));
+    }
+
+    [Fact]
+    public void No_secret_is_committed_in_a_settings_file()
+    {
+        var settings = Directory.EnumerateFiles(Observability.Repository.Root, "appsettings*.json", SearchOption.AllDirectories)
+            .Where(path => !path.Contains($"{Path.DirectorySeparatorChar}bin{Path.DirectorySeparatorChar}", StringComparison.Ordinal)
+                && !path.Contains($"{Path.DirectorySeparatorChar}obj{Path.DirectorySeparatorChar}", StringComparison.Ordinal))
+            .ToList();
+        Assert.NotEmpty(settings);
+        foreach (var file in settings)
+        {
+            Assert.DoesNotMatch("(?i)\"[^\"]*(password|secret|apikey|api_key|token)[^\"]*\"\\s*:", File.ReadAllText(file));
+        }
+    }
+
     [Fact]
     public async Task Brokers_and_consumer_replicas_come_from_configuration()
     {

@@ -3,6 +3,24 @@ namespace KafkaO11y.AppHost.EmbeddedKafka;
 /// <summary>A topic the embedded cluster creates at start.</summary>
 public sealed record KafkaTopic(string Name, int Partitions);
 
+/// <summary>Kafka protocol request kinds (API keys) whose failures can be injected.</summary>
+public enum KafkaRequest : short
+{
+    Produce = 0,
+    Fetch = 1,
+}
+
+/// <summary>Kafka protocol error codes worth injecting: retriable ones a healthy client survives.</summary>
+public enum KafkaErrorCode
+{
+    UnknownTopicOrPartition = 3,
+    LeaderNotAvailable = 5,
+    NotLeaderOrFollower = 6,
+    RequestTimedOut = 7,
+    NotEnoughReplicas = 19,
+    NotEnoughReplicasAfterAppend = 20,
+}
+
 /// <summary>
 /// Kafka in this process: librdkafka's mock cluster, which speaks the real Kafka protocol on
 /// loopback TCP ports, so that any Kafka client can use it. It lives until disposed.
@@ -77,6 +95,26 @@ public sealed class EmbeddedKafkaCluster : IDisposable
 
     public void SetBrokerUp(int brokerId) =>
         Check(LibrdkafkaMock.rd_kafka_mock_broker_set_up(Cluster, brokerId), $"bring broker {brokerId} up");
+
+    /// <summary>Adds a delay to every request and response of every broker (0 removes it).</summary>
+    public void SetRoundTripTime(TimeSpan delay)
+    {
+        for (var brokerId = 1; brokerId <= Brokers; brokerId++)
+        {
+            Check(LibrdkafkaMock.rd_kafka_mock_broker_set_rtt(Cluster, brokerId, (int)delay.TotalMilliseconds), $"delay broker {brokerId}");
+        }
+    }
+
+    /// <summary>Answers the next <paramref name="count"/> requests of a kind with a Kafka error.</summary>
+    public void FailRequests(KafkaRequest request, KafkaErrorCode error, int count)
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThan(count, 1);
+        LibrdkafkaMock.rd_kafka_mock_push_request_errors_array(Cluster, (short)request, (nuint)count, Enumerable.Repeat((int)error, count).ToArray());
+    }
+
+    /// <summary>Drops the errors still queued for a kind of request.</summary>
+    public void ClearRequestErrors(KafkaRequest request) =>
+        LibrdkafkaMock.rd_kafka_mock_clear_request_errors(Cluster, (short)request);
 
     private IntPtr Cluster
     {

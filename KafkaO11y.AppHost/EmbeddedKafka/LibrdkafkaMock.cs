@@ -113,4 +113,10 @@ internal static class LibrdkafkaMock
 
     [DllImport(Library)]
     public static extern int rd_kafka_mock_broker_set_rtt(IntPtr cluster, int brokerId, int rttMs);
+
+    [DllImport(Library)]
+    public static extern void rd_kafka_mock_push_request_errors_array(IntPtr cluster, short apiKey, nuint count, int[] errors);
+
+    [DllImport(Library)]
+    public static extern void rd_kafka_mock_clear_request_errors(IntPtr cluster, short apiKey);
 }

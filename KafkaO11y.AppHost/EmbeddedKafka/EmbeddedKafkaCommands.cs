@@ -1,0 +1,174 @@
+using Microsoft.Extensions.Logging;
+
+namespace KafkaO11y.AppHost.EmbeddedKafka;
+
+/// <summary>
+/// Failure scenarios on the embedded Kafka, as Aspire dashboard commands, each with its undo:
+/// a broker down and back, network latency, and Kafka errors answered to produce or fetch requests.
+/// </summary>
+public static class EmbeddedKafkaCommands
+{
+    public const string BrokerDown = "broker-down";
+    public const string BrokerUp = "broker-up";
+    public const string AddLatency = "add-latency";
+    public const string RemoveLatency = "remove-latency";
+    public const string FailRequests = "fail-requests";
+    public const string ClearRequestErrors = "clear-request-errors";
+
+    public static IResourceBuilder<EmbeddedKafkaResource> WithFailureCommands(this IResourceBuilder<EmbeddedKafkaResource> kafka)
+    {
+        var resource = kafka.Resource;
+        var downBrokers = new HashSet<int>();
+        var latency = TimeSpan.Zero;
+
+        InteractionInput BrokerArgument() => new()
+        {
+            Name = "broker", Label = "Broker id", InputType = InputType.Number, Required = true, Value = "1",
+            Description = $"1 to {resource.Brokers}",
+        };
+
+        kafka.WithCommand(BrokerDown, "Take a broker down", context => RunAsync(resource, context, cluster =>
+        {
+            var broker = Broker(context, resource);
+            cluster.SetBrokerDown(broker);
+            lock (downBrokers)
+            {
+                downBrokers.Add(broker);
+            }
+
+            return $"Broker {broker} is down: it closes its connections and refuses new ones.";
+        }), new CommandOptions
+        {
+            Description = "Stops a broker answering, as a crash or network partition would. Undo: Bring a broker back.",
+            IconName = "PlugDisconnected",
+            Arguments = [BrokerArgument()],
+        });
+
+        kafka.WithCommand(BrokerUp, "Bring a broker back", context => RunAsync(resource, context, cluster =>
+        {
+            var broker = Broker(context, resource);
+            cluster.SetBrokerUp(broker);
+            lock (downBrokers)
+            {
+                downBrokers.Remove(broker);
+            }
+
+            return $"Broker {broker} is up again.";
+        }), new CommandOptions
+        {
+            Description = "Lets a broker taken down answer again.",
+            IconName = "PlugConnected",
+            Arguments = [BrokerArgument()],
+            UpdateState = _ =>
+            {
+                lock (downBrokers)
+                {
+                    return downBrokers.Count > 0 ? ResourceCommandState.Enabled : ResourceCommandState.Disabled;
+                }
+            },
+        });
+
+        kafka.WithCommand(AddLatency, "Add network latency", context => RunAsync(resource, context, cluster =>
+        {
+            latency = TimeSpan.FromMilliseconds(Math.Clamp(Argument(context, "milliseconds", 500), 1, 10_000));
+            cluster.SetRoundTripTime(latency);
+            return $"Every broker now answers {latency.TotalMilliseconds} ms late.";
+        }), new CommandOptions
+        {
+            Description = "Delays every request and response of every broker. Undo: Remove network latency.",
+            IconName = "Timer",
+            Arguments =
+            [
+                new InteractionInput { Name = "milliseconds", Label = "Latency (ms)", InputType = InputType.Number, Required = true, Value = "500" },
+            ],
+        });
+
+        kafka.WithCommand(RemoveLatency, "Remove network latency", context => RunAsync(resource, context, cluster =>
+        {
+            latency = TimeSpan.Zero;
+            cluster.SetRoundTripTime(TimeSpan.Zero);
+            return "The brokers answer without added latency.";
+        }), new CommandOptions
+        {
+            IconName = "TimerOff",
+            UpdateState = _ => latency > TimeSpan.Zero ? ResourceCommandState.Enabled : ResourceCommandState.Disabled,
+        });
+
+        kafka.WithCommand(FailRequests, "Fail requests with a Kafka error", context => RunAsync(resource, context, cluster =>
+        {
+            var request = Enum.Parse<KafkaRequest>(Text(context, "request", nameof(KafkaRequest.Produce)));
+            var error = Enum.Parse<KafkaErrorCode>(Text(context, "error", nameof(KafkaErrorCode.NotEnoughReplicas)));
+            var count = Math.Clamp(Argument(context, "count", 20), 1, 100_000);
+            cluster.FailRequests(request, error, count);
+            return $"The next {count} {request} requests get {error}.";
+        }), new CommandOptions
+        {
+            // Each failed produce request is retried after ~100 ms: 20 errors cost about 2 s, which the
+            // producer rides out; some hundreds outlast its 10 s delivery timeout and the API answers 503.
+            Description = "Answers the next requests of a kind with a Kafka error; clients retry retriable ones. Undo: Clear request errors.",
+            IconName = "ErrorCircle",
+            Arguments =
+            [
+                Choice<KafkaRequest>("request", "Request", nameof(KafkaRequest.Produce)),
+                Choice<KafkaErrorCode>("error", "Kafka error", nameof(KafkaErrorCode.NotEnoughReplicas)),
+                new InteractionInput { Name = "count", Label = "How many requests", InputType = InputType.Number, Required = true, Value = "20" },
+            ],
+        });
+
+        kafka.WithCommand(ClearRequestErrors, "Clear request errors", context => RunAsync(resource, context, cluster =>
+        {
+            foreach (var request in Enum.GetValues<KafkaRequest>())
+            {
+                cluster.ClearRequestErrors(request);
+            }
+
+            return "No more injected request errors.";
+        }), new CommandOptions { IconName = "CheckmarkCircle" });
+
+        return kafka;
+    }
+
+    private static async Task<ExecuteCommandResult> RunAsync(
+        EmbeddedKafkaResource resource, ExecuteCommandContext context, Func<EmbeddedKafkaCluster, string> action)
+    {
+        if (!resource.Cluster.IsCompletedSuccessfully)
+        {
+            return CommandResults.Failure("The embedded Kafka is not running.");
+        }
+
+        try
+        {
+            var message = action(await resource.Cluster);
+            context.Logger.LogWarning("{Action}", message);
+            return CommandResults.Success(message);
+        }
+        catch (Exception e) when (e is ArgumentException or InvalidOperationException or FormatException)
+        {
+            return CommandResults.Failure(e.Message);
+        }
+    }
+
+    private static int Broker(ExecuteCommandContext context, EmbeddedKafkaResource resource)
+    {
+        var broker = Argument(context, "broker", 1);
+        return broker >= 1 && broker <= resource.Brokers
+            ? broker
+            : throw new ArgumentException($"There is no broker {broker}; the brokers are 1 to {resource.Brokers}.");
+    }
+
+    private static int Argument(ExecuteCommandContext context, string name, int defaultValue) =>
+        context.Arguments.TryGetByName(name, out var input) && int.TryParse(input.Value, out var value) ? value : defaultValue;
+
+    private static string Text(ExecuteCommandContext context, string name, string defaultValue) =>
+        context.Arguments.TryGetByName(name, out var input) && !string.IsNullOrEmpty(input.Value) ? input.Value : defaultValue;
+
+    private static InteractionInput Choice<TEnum>(string name, string label, string value) where TEnum : struct, Enum => new()
+    {
+        Name = name,
+        Label = label,
+        InputType = InputType.Choice,
+        Required = true,
+        Value = value,
+        Options = [.. Enum.GetNames<TEnum>().Select(option => new KeyValuePair<string, string>(option, option))],
+    };
+}
