@@ -16,9 +16,10 @@ public sealed record DashboardSpan(
 /// <summary>Reads traces from the Aspire dashboard's telemetry API (<c>/api/telemetry/...</c>).</summary>
 public sealed class DashboardTelemetry(HttpClient dashboard)
 {
-    public async Task<IReadOnlyList<DashboardSpan>> GetSpansAsync(string resource, int limit = 1000)
+    public async Task<IReadOnlyList<DashboardSpan>> GetSpansAsync(string resource, int limit = 1000, bool errorsOnly = false)
     {
-        using var response = await dashboard.GetAsync($"/api/telemetry/spans?resource={resource}&limit={limit}");
+        using var response = await dashboard.GetAsync(
+            $"/api/telemetry/spans?resource={resource}&limit={limit}" + (errorsOnly ? "&hasError=true" : ""));
         // The dashboard answers 404 for a resource it has no telemetry from yet.
         return response.StatusCode == HttpStatusCode.NotFound ? [] : await ReadSpansAsync(response);
     }

@@ -125,6 +125,17 @@ public sealed class ResilienceTests(EmbeddedAppFixture fixture, ITestOutputHelpe
             async () => (await consumer.GetFromJsonAsync<Stats>("/stats"))!.Failed,
             failed => failed >= failedBefore + 8, Timeout, "the eight poison messages to be dead-lettered");
 
+        // The telemetry tells what broke: failed process spans, each followed by its dead-letter send.
+        var errors = await DashboardTelemetry.PollAsync(
+            () => fixture.Dashboard.GetSpansAsync("consumer", errorsOnly: true),
+            spans => spans.Count(s => s.Name == $"process {Topic}" && s.Attributes.GetValueOrDefault("messaging.kafka.message.key", "").StartsWith("poison-", StringComparison.Ordinal)) >= 8,
+            Timeout, "error spans for the poison messages in the dashboard");
+        Assert.All(
+            errors.Where(s => s.Name == $"process {Topic}" && s.Attributes.GetValueOrDefault("messaging.kafka.message.key", "").StartsWith("poison-", StringComparison.Ordinal)),
+            span => Assert.Equal("KafkaO11y.Consumer.InvalidMessageException", span.Attributes["error.type"]));
+        var deadLetterSends = await fixture.Dashboard.GetSpansAsync("consumer");
+        Assert.Contains(deadLetterSends, s => s.Name == $"send {Topic}.dlq" && errors.Any(e => e.SpanId == s.ParentSpanId));
+
         // Kafka-side faults the clients ride out: messages sent meanwhile are still accepted.
         await ExecuteAsync("kafka", "add-latency");
         await AssertAcceptedAsync(producer);
