@@ -1,7 +1,9 @@
 using Aspire.Hosting;
 using Aspire.Hosting.ApplicationModel;
 using Aspire.Hosting.Testing;
+using KafkaO11y.AppHost;
 using KafkaO11y.AppHost.EmbeddedKafka;
+using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 
 namespace KafkaO11y.Tests;
@@ -24,20 +26,16 @@ public sealed class EmbeddedAppFixture : IAsyncLifetime
     public async Task InitializeAsync()
     {
         using var timeout = new CancellationTokenSource(StartTimeout);
+        // No mode given: Auto, which on a machine without a container runtime (like CI) is Embedded.
+        // Where a runtime answers, Auto would start containers, so these Embedded tests ask for it.
+        string[] args = ContainerRuntime.Problem(new ConfigurationBuilder().AddEnvironmentVariables().Build()) is null
+            ? ["--KafkaO11y:Mode=Embedded", "--ASPIRE_DASHBOARD_UNSECURED_ALLOW_ANONYMOUS=true"]
+            : ["--ASPIRE_DASHBOARD_UNSECURED_ALLOW_ANONYMOUS=true"];
         var builder = await DistributedApplicationTestingBuilder.CreateAsync<Projects.KafkaO11y_AppHost>(
-            // No mode given: Auto, which on a machine without a container runtime (like CI) is Embedded.
-            ["--ASPIRE_DASHBOARD_UNSECURED_ALLOW_ANONYMOUS=true"],
-            (options, _) => options.DisableDashboard = false,
-            timeout.Token);
+            args, (options, _) => options.DisableDashboard = false, timeout.Token);
 
         App = await builder.BuildAsync(timeout.Token);
-        if (App.Services.GetRequiredService<DistributedApplicationModel>().Resources.Single(r => r.Name == "kafka") is not EmbeddedKafkaResource)
-        {
-            throw new InvalidOperationException(
-                "These end-to-end tests use Embedded mode, but Auto chose Containers because a container runtime answers. " +
-                "Run them with the environment variable KafkaO11y__Mode=Embedded.");
-        }
-
+        Assert.IsType<EmbeddedKafkaResource>(App.Services.GetRequiredService<DistributedApplicationModel>().Resources.Single(r => r.Name == "kafka"));
         await App.StartAsync(timeout.Token);
         await App.ResourceNotifications.WaitForResourceHealthyAsync("producer", timeout.Token);
         await App.ResourceNotifications.WaitForResourceHealthyAsync("consumer", timeout.Token);
