@@ -9,6 +9,7 @@ public static class ContainerImages
     public static readonly ContainerImage Tempo = new("docker.io", "grafana/tempo", "2.10.8");
     public static readonly ContainerImage Loki = new("docker.io", "grafana/loki", "3.7.6");
     public static readonly ContainerImage Grafana = new("docker.io", "grafana/grafana", "13.2.2");
+    public static readonly ContainerImage KafkaUi = new("docker.io", "kafbat/kafka-ui", "v1.5.0");
 }
 
 /// <summary>A container image by registry, name and tag.</summary>

@@ -27,8 +27,9 @@ public enum KafkaMode
 /// <param name="ConsumerReplicas">Consumer instances in the group.</param>
 /// <param name="KafkaDataVolume">Keep the brokers' data in a named volume across runs (Containers mode).</param>
 /// <param name="ExternalKafka">Bootstrap servers of a cluster the AppHost does not run, if configured.</param>
+/// <param name="KafkaUi">Run Kafka UI beside Kafka (Containers mode).</param>
 public sealed record KafkaO11ySettings(
-    KafkaMode Mode, string ModeReason, int Brokers, int ConsumerReplicas, bool KafkaDataVolume, string? ExternalKafka)
+    KafkaMode Mode, string ModeReason, int Brokers, int ConsumerReplicas, bool KafkaDataVolume, string? ExternalKafka, bool KafkaUi = true)
 {
     public const string Section = "KafkaO11y";
 
@@ -80,7 +81,8 @@ public sealed record KafkaO11ySettings(
             Brokers: PositiveInt(section, "Kafka:Brokers", defaultValue: 1),
             ConsumerReplicas: PositiveInt(section, "Consumer:Replicas", defaultValue: 1),
             KafkaDataVolume: section.GetValue("Kafka:DataVolume", defaultValue: false),
-            ExternalKafka: external);
+            ExternalKafka: external,
+            KafkaUi: section.GetValue("KafkaUi", defaultValue: true));
     }
 
     private static int PositiveInt(IConfigurationSection section, string key, int defaultValue)

@@ -46,7 +46,22 @@ else
     }
 
     var grafanaPassword = builder.AddParameter("grafana-admin-password", new GenerateParameterDefault { MinLength = 16, Special = false }, secret: true, persist: true);
-    builder.AddGrafana("grafana", grafanaPassword, prometheus, tempo, loki);
+    var grafana = builder.AddGrafana("grafana", grafanaPassword, prometheus, tempo, loki);
+
+    // Each resource links, on the Aspire dashboard, to the Grafana dashboard that shows it.
+    foreach (var broker in kafka.Brokers)
+    {
+        broker.WithGrafanaDashboard(grafana, "kafka-cluster", "Kafka Cluster (Grafana)");
+    }
+
+    producer.WithGrafanaDashboard(grafana, "kafka-applications", "Kafka Applications (Grafana)", "var-service=producer");
+    consumer.WithGrafanaDashboard(grafana, "kafka-applications", "Kafka Applications (Grafana)", "var-service=consumer");
+    collector.WithGrafanaDashboard(grafana, "telemetry-pipeline", "Telemetry Pipeline (Grafana)");
+
+    if (settings.KafkaUi)
+    {
+        builder.AddKafkaUi("kafka-ui", kafka);
+    }
 
     producer.WithKafka(kafka.Connection).WithKafkaClientSecurity(clientSecurity).WithTelemetryThrough(collector);
     consumer.WithKafka(kafka.Connection).WithKafkaClientSecurity(clientSecurity).WithTelemetryThrough(collector);

@@ -20,7 +20,7 @@ public sealed class ContainersModelTests(AppHostModels models)
         var model = await models.BuildAsync("--KafkaO11y:Mode=Containers");
 
         Assert.Equal(
-            ["consumer", "grafana", "grafana-admin-password", "kafka", "kafka-jmx", "loki", "otel-collector", "producer", "prometheus", "tempo"],
+            ["consumer", "grafana", "grafana-admin-password", "kafka", "kafka-jmx", "kafka-ui", "loki", "otel-collector", "producer", "prometheus", "tempo"],
             AppModelTests.ResourceNames(model));
         Assert.IsType<KafkaBrokerResource>(model.Resources.Single(r => r.Name == "kafka"));
     }
@@ -181,6 +181,38 @@ public sealed class ContainersModelTests(AppHostModels models)
             "--KafkaO11y:Kafka:Client:SaslUsername=kafka-o11y", "--KafkaO11y:Kafka:Client:SaslPassword=oops"));
 
         Assert.Contains("secret parameter 'Parameters:kafka-sasl-password'", error.ToString());
+    }
+
+    [Fact]
+    public async Task Resources_link_to_the_Grafana_dashboard_that_shows_them()
+    {
+        var model = await models.BuildAsync("--KafkaO11y:Mode=Containers");
+        var provisioned = GrafanaDashboards.Files
+            .Select(file => System.Text.Json.JsonDocument.Parse(File.ReadAllText(file)).RootElement.GetProperty("uid").GetString())
+            .ToHashSet();
+
+        AppHost.Observability.GrafanaDashboardLinkAnnotation Link(string resource) =>
+            model.Resources.Single(r => r.Name == resource).Annotations.OfType<AppHost.Observability.GrafanaDashboardLinkAnnotation>().Single();
+        Assert.Equal("kafka-cluster", Link("kafka").DashboardUid);
+        Assert.Equal(("kafka-applications", "var-service=producer"), (Link("producer").DashboardUid, Link("producer").Query));
+        Assert.Equal(("kafka-applications", "var-service=consumer"), (Link("consumer").DashboardUid, Link("consumer").Query));
+        Assert.Equal("telemetry-pipeline", Link("otel-collector").DashboardUid);
+        foreach (var resource in new[] { "kafka", "producer", "consumer", "otel-collector" })
+        {
+            Assert.Contains(Link(resource).DashboardUid, provisioned);
+        }
+    }
+
+    [Fact]
+    public async Task Kafka_UI_browses_the_cluster_through_its_internal_listener_and_can_be_left_out()
+    {
+        var model = await models.BuildAsync("--KafkaO11y:Mode=Containers");
+        var environment = await Environment(model, "kafka-ui");
+        Assert.Equal("kafka:9093", environment["KAFKA_CLUSTERS_0_BOOTSTRAPSERVERS"]);
+        Assert.Equal("9999", environment["KAFKA_CLUSTERS_0_METRICS_PORT"]);
+
+        var without = await models.BuildAsync("--KafkaO11y:Mode=Containers", "--KafkaO11y:KafkaUi=false");
+        Assert.DoesNotContain(without.Resources, r => r.Name == "kafka-ui");
     }
 
     private static void AssertPinned(string resource, string image)

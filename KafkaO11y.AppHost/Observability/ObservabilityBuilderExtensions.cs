@@ -110,4 +110,29 @@ public static class ObservabilityBuilderExtensions
             // The exporter's own liveness endpoint: /metrics would run a whole remote JMX scrape each time.
             .WithHttpHealthCheck("/-/healthy")
             .WaitFor(broker);
+
+    /// <summary>
+    /// Kafka UI (kafbat) to browse topics, messages and consumer groups, with the brokers' JMX metrics.
+    /// </summary>
+    public static IResourceBuilder<ContainerResource> AddKafkaUi(
+        this IDistributedApplicationBuilder builder, string name, KafkaCluster kafka)
+    {
+        var ui = builder.AddContainer(name, ContainerImages.KafkaUi.Image, ContainerImages.KafkaUi.Tag)
+            .WithImageRegistry(ContainerImages.KafkaUi.Registry)
+            .WithEnvironment("KAFKA_CLUSTERS_0_NAME", "kafka-o11y")
+            .WithEnvironment("KAFKA_CLUSTERS_0_BOOTSTRAPSERVERS", kafka.BootstrapForContainers)
+            .WithEnvironment("DYNAMIC_CONFIG_ENABLED", "false")
+            .WithHttpEndpoint(targetPort: 8080, name: "http")
+            .WithUrlForEndpoint("http", url => url.DisplayText = "Kafka UI")
+            .WithHttpHealthCheck("/actuator/health")
+            .WaitFor(kafka.Connection);
+        if (kafka.Brokers.Count > 0)
+        {
+            // Every broker opens remote JMX on the same port (KAFKA_JMX_PORT).
+            ui.WithEnvironment("KAFKA_CLUSTERS_0_METRICS_PORT", KafkaBrokerResource.JmxPort.ToString(System.Globalization.CultureInfo.InvariantCulture))
+                .WithEnvironment("KAFKA_CLUSTERS_0_METRICS_TYPE", "JMX");
+        }
+
+        return ui;
+    }
 }
