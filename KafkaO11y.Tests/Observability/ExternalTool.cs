@@ -10,6 +10,8 @@ public sealed record ExternalTool(string Name, string InstallHint)
 {
     public static readonly ExternalTool Promtool = new("promtool", "apt-get install prometheus (Debian's package brings promtool)");
 
+    public static readonly ExternalTool Chromium = new("chromium", "apt-get install chromium (Debian's package)");
+
     public string RequirePath()
     {
         var path = (Environment.GetEnvironmentVariable("PATH") ?? "")
