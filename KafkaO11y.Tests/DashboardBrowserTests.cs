@@ -53,7 +53,9 @@ public sealed class DashboardBrowserTests(EmbeddedAppFixture fixture)
 
         // The trace of our message: the HTTP request, the send and the processing, across both services.
         await page.GotoAsync(new Uri(dashboard, $"/traces/detail/{send.TraceId}").ToString());
-        await page.GetByText("POST /messages").First.WaitForAsync(new LocatorWaitForOptions { Timeout = 30_000 });
+        // The span rows render after the page: wait for the Consumer's before reading.
+        await page.Locator("[role=row]").Filter(new LocatorFilterOptions { HasText = "consumer" }).First
+            .WaitForAsync(new LocatorWaitForOptions { Timeout = 30_000 });
         var text = await page.Locator("body").InnerTextAsync();
         Assert.Contains("POST /messages", text);
         Assert.Contains("producer", text);
