@@ -170,6 +170,7 @@ public sealed class InstrumentedProducer<TKey, TValue>(IProducer<TKey, TValue> i
     public void Dispose()
     {
         KafkaClientRegistry.Forget(inner.Name);
+        KafkaStatisticsMetrics.Forget(inner.Name);
         inner.Dispose();
     }
 }

@@ -1,0 +1,107 @@
+using System.Diagnostics;
+using KafkaO11y.ServiceDefaults.Kafka;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+using OpenTelemetry;
+using OpenTelemetry.Logs;
+using OpenTelemetry.Metrics;
+using OpenTelemetry.Trace;
+
+namespace KafkaO11y.Benchmarks;
+
+/// <summary>
+/// OpenTelemetry as the services run it, minus the network: every span sampled (AlwaysOnSampler)
+/// from the <c>KafkaO11y.Kafka</c> source, the <c>KafkaO11y.Kafka</c> meter, OpenTelemetry logging,
+/// each signal through the batching processor or periodic reader an OTLP exporter would use, into
+/// an exporter that only counts. The providers listen for the whole run; only the full variant
+/// emits anything to them.
+/// </summary>
+internal sealed class BenchmarkTelemetry : IAsyncDisposable
+{
+    /// <summary>OpenTelemetry's default is 60 s; a second is the busy end (and what a local dashboard wants).</summary>
+    public const int MetricExportIntervalMs = 1_000;
+
+    private readonly IHost _host;
+
+    private BenchmarkTelemetry(IHost host, CountingExporter<Activity> spans, CountingExporter<Metric> metrics, CountingExporter<LogRecord> logs)
+    {
+        _host = host;
+        Spans = spans;
+        Metrics = metrics;
+        Logs = logs;
+        Logger = host.Services.GetRequiredService<ILoggerFactory>().CreateLogger("KafkaO11y.Benchmarks");
+    }
+
+    public CountingExporter<Activity> Spans { get; }
+
+    public CountingExporter<Metric> Metrics { get; }
+
+    public CountingExporter<LogRecord> Logs { get; }
+
+    public ILogger Logger { get; }
+
+    public static async Task<BenchmarkTelemetry> StartAsync()
+    {
+        var spans = new CountingExporter<Activity>();
+        var metrics = new CountingExporter<Metric>();
+        var logs = new CountingExporter<LogRecord>();
+
+        var builder = Host.CreateEmptyApplicationBuilder(new HostApplicationBuilderSettings());
+        builder.Logging.SetMinimumLevel(LogLevel.Information);
+        builder.Logging.Configure(options =>
+            options.ActivityTrackingOptions = ActivityTrackingOptions.TraceId | ActivityTrackingOptions.SpanId);
+        builder.Logging.AddOpenTelemetry(logging =>
+        {
+            logging.IncludeFormattedMessage = true;
+            logging.IncludeScopes = true;
+            logging.AddProcessor(new BatchLogRecordExportProcessor(logs));
+        });
+        builder.Services.AddOpenTelemetry()
+            .WithTracing(tracing => tracing
+                .SetSampler(new AlwaysOnSampler())
+                .AddKafkaInstrumentation()
+                .AddProcessor(new BatchActivityExportProcessor(spans)))
+            .WithMetrics(meters => meters
+                .AddKafkaInstrumentation()
+                .AddReader(new PeriodicExportingMetricReader(metrics, MetricExportIntervalMs)));
+
+        var host = builder.Build();
+        await host.StartAsync();
+        return new BenchmarkTelemetry(host, spans, metrics, logs);
+    }
+
+    /// <summary>
+    /// Exports the buffered spans and metrics, so that no export work spills into the next
+    /// measurement. Logs (one line per measurement, none from the instrumentation) only at the end.
+    /// </summary>
+    public void Flush(bool logs = false)
+    {
+        _host.Services.GetRequiredService<TracerProvider>().ForceFlush();
+        _host.Services.GetRequiredService<MeterProvider>().ForceFlush();
+        if (logs)
+        {
+            _host.Services.GetRequiredService<LoggerProvider>().ForceFlush();
+        }
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        await _host.StopAsync();
+        _host.Dispose();
+    }
+}
+
+/// <summary>An exporter that ships nothing: it counts what it was given.</summary>
+internal sealed class CountingExporter<T> : BaseExporter<T> where T : class
+{
+    private long _exported;
+
+    public long Exported => Interlocked.Read(ref _exported);
+
+    public override ExportResult Export(in Batch<T> batch)
+    {
+        Interlocked.Add(ref _exported, batch.Count);
+        return ExportResult.Success;
+    }
+}

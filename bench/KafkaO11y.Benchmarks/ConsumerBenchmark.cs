@@ -1,0 +1,84 @@
+using System.Diagnostics;
+using Confluent.Kafka;
+using KafkaO11y.ServiceDefaults.Kafka;
+
+namespace KafkaO11y.Benchmarks;
+
+/// <summary>One measurement: how fast a variant's consumer, in a fresh group, goes through pre-produced messages.</summary>
+internal static class ConsumerBenchmark
+{
+    private static readonly TimeSpan PollTimeout = TimeSpan.FromMilliseconds(100);
+    private static readonly TimeSpan Timeout = TimeSpan.FromSeconds(120);
+    private static readonly Func<ConsumeResult<string, byte[]>, CancellationToken, Task> EmptyHandler =
+        static (_, _) => Task.CompletedTask;
+
+    /// <summary>
+    /// Take every partition of the topic in a new group (so from the earliest offsets), then consume,
+    /// handle and StoreOffset each message as the Consumer service does. The clock runs from the
+    /// first message consumed to the last one handled.
+    /// </summary>
+    /// <remarks>
+    /// The partitions are assigned rather than subscribed to: the embedded broker holds a new group's
+    /// first join for about 3 s, which would triple the run's length and measure nothing (the clock
+    /// starts after it either way). Consuming, storing offsets and auto-commit work the same.
+    /// </remarks>
+    public static async Task<Measurement> RunAsync(Variant variant, string bootstrapServers, KafkaO11y.AppHost.EmbeddedKafka.KafkaTopic topic, int count, string groupId)
+    {
+        using var client = KafkaClients.Consumer(variant, bootstrapServers, groupId);
+        var consumer = client.Instance;
+        // Offset.Unset: the group's committed offset, of which a new group has none: auto.offset.reset=earliest.
+        consumer.Assign(Enumerable.Range(0, topic.Partitions).Select(partition => new TopicPartitionOffset(topic.Name, partition, Offset.Unset)));
+
+        var waited = Stopwatch.StartNew();
+        var handled = 0;
+        var contexts = 0;
+        var clock = default(MeasurementClock);
+        while (handled < count)
+        {
+            var consumed = consumer.Consume(PollTimeout);
+            if (consumed is null)
+            {
+                if (waited.Elapsed > Timeout)
+                {
+                    throw new TimeoutException($"Consumed {handled} of {count} messages from {topic.Name} in {Timeout.TotalSeconds} s.");
+                }
+
+                continue;
+            }
+
+            if (handled == 0)
+            {
+                clock = MeasurementClock.Start();
+            }
+
+            switch (variant)
+            {
+                case Variant.PropagationOnly:
+                    if (KafkaHeaderPropagation.Extract(consumed.Message.Headers).ActivityContext.TraceId != default)
+                    {
+                        contexts++;
+                    }
+
+                    break;
+                case Variant.Full:
+                    await consumer.ProcessAsync(consumed, EmptyHandler);
+                    break;
+            }
+
+            consumer.StoreOffset(consumed);
+            handled++;
+        }
+
+        // The first message starts the clock: count - 1 messages were handled while it ran.
+        var measurement = clock.Stop(count, messagesTimed: count - 1, queueFullBackoffs: 0,
+            expectedSpans: variant == Variant.Full ? count : 0);
+        consumer.Close();
+
+        if (variant == Variant.PropagationOnly && contexts != count)
+        {
+            throw new InvalidOperationException($"Only {contexts} of {count} messages carried a trace context.");
+        }
+
+        return measurement;
+    }
+}

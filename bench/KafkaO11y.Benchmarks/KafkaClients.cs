@@ -1,0 +1,113 @@
+using Confluent.Kafka;
+using KafkaO11y.ServiceDefaults.Kafka;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+
+namespace KafkaO11y.Benchmarks;
+
+/// <summary>
+/// The clients of each variant, configured as the services configure theirs (ServiceDefaults and
+/// the services' appsettings.json): the full variant's come from ServiceDefaults itself
+/// (<c>AddKafkaProducer</c>, <c>AddKafkaConsumer</c>: instrumented producer, statistics handler,
+/// consumer registration), the others are plain Confluent.Kafka clients with the same settings.
+/// </summary>
+internal static class KafkaClients
+{
+    private const string ConnectionName = "kafka";
+    private const string ProducerClientId = "kafka-o11y-producer";
+    private const string ConsumerClientId = "kafka-o11y-consumer";
+    private const int LingerMs = 5;
+    private const int MessageTimeoutMs = 10_000;
+
+    // The one setting the services do not have. A consumer that drains its prefetch queue faster
+    // than the broker refills it waits librdkafka's fetch.queue.backoff.ms (1 s by default) before
+    // fetching again: at saturation that timer, not the consumer's work, would set the throughput.
+    private const int FetchQueueBackoffMs = 10;
+
+    public static Client<IProducer<string, byte[]>> Producer(Variant variant, string bootstrapServers)
+    {
+        if (variant == Variant.Full)
+        {
+            var builder = NewHostBuilder(bootstrapServers);
+            builder.Configuration["Kafka:Producer:ClientId"] = ProducerClientId;
+            builder.Configuration["Kafka:Producer:LingerMs"] = LingerMs.ToString(System.Globalization.CultureInfo.InvariantCulture);
+            builder.Configuration["Kafka:Producer:MessageTimeoutMs"] = MessageTimeoutMs.ToString(System.Globalization.CultureInfo.InvariantCulture);
+            builder.AddKafkaProducer<string, byte[]>(ConnectionName);
+            return Client<IProducer<string, byte[]>>.FromHost(builder.Build());
+        }
+
+        // What AddKafkaProducer configures, without its statistics handler and instrumented wrapper.
+        var config = new ProducerConfig
+        {
+            BootstrapServers = bootstrapServers,
+            ClientId = ProducerClientId,
+            EnableIdempotence = true,
+            Acks = Acks.All,
+            LingerMs = LingerMs,
+            MessageTimeoutMs = MessageTimeoutMs,
+        };
+        return new Client<IProducer<string, byte[]>>(new ProducerBuilder<string, byte[]>(config).Build(), host: null);
+    }
+
+    public static Client<IConsumer<string, byte[]>> Consumer(Variant variant, string bootstrapServers, string groupId)
+    {
+        if (variant == Variant.Full)
+        {
+            var builder = NewHostBuilder(bootstrapServers);
+            builder.Configuration["Kafka:Consumer:ClientId"] = ConsumerClientId;
+            builder.Configuration["Kafka:Consumer:GroupId"] = groupId;
+            builder.Configuration["Kafka:Consumer:FetchQueueBackoffMs"] = FetchQueueBackoffMs.ToString(System.Globalization.CultureInfo.InvariantCulture);
+            builder.AddKafkaConsumer<string, byte[]>(ConnectionName);
+            return Client<IConsumer<string, byte[]>>.FromHost(builder.Build());
+        }
+
+        // What AddKafkaConsumer configures, without its statistics handler and registration.
+        var config = new ConsumerConfig
+        {
+            BootstrapServers = bootstrapServers,
+            ClientId = ConsumerClientId,
+            GroupId = groupId,
+            EnableAutoCommit = true,
+            EnableAutoOffsetStore = false,
+            AutoOffsetReset = AutoOffsetReset.Earliest,
+            FetchQueueBackoffMs = FetchQueueBackoffMs,
+        };
+        return new Client<IConsumer<string, byte[]>>(new ConsumerBuilder<string, byte[]>(config).Build(), host: null);
+    }
+
+    // Only the client registrations of ServiceDefaults: the host is never started; OpenTelemetry
+    // lives in BenchmarkTelemetry for the whole run.
+    private static HostApplicationBuilder NewHostBuilder(string bootstrapServers)
+    {
+        var builder = Host.CreateEmptyApplicationBuilder(new HostApplicationBuilderSettings());
+        builder.Configuration[$"ConnectionStrings:{ConnectionName}"] = bootstrapServers;
+        return builder;
+    }
+}
+
+/// <summary>A client, and the host that built it (full variant), disposed together.</summary>
+internal sealed class Client<T>(T instance, IHost? host) : IDisposable where T : class, IClient
+{
+    // Read now: a consumer's name is gone once Close() destroyed its handle.
+    private readonly string _name = instance.Name;
+
+    public T Instance { get; } = instance;
+
+    public static Client<T> FromHost(IHost host) => new(host.Services.GetRequiredService<T>(), host);
+
+    public void Dispose()
+    {
+        if (host is null)
+        {
+            Instance.Dispose();
+        }
+        else
+        {
+            // The host owns the singleton client.
+            host.Dispose();
+        }
+
+        // A disposed client's last statistics would otherwise stay reported for the rest of the run.
+        KafkaStatisticsMetrics.Forget(_name);
+    }
+}

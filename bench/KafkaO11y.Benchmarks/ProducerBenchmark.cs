@@ -1,0 +1,167 @@
+using System.Diagnostics;
+using Confluent.Kafka;
+
+namespace KafkaO11y.Benchmarks;
+
+/// <summary>One measurement: how fast a variant's producer gets messages acknowledged at saturation.</summary>
+internal static class ProducerBenchmark
+{
+    private const int ConnectMessages = 100;
+    private static readonly TimeSpan FlushTimeout = TimeSpan.FromSeconds(120);
+    private static readonly TimeSpan DeliveryReportTimeout = TimeSpan.FromSeconds(10);
+
+    /// <summary>
+    /// Produce with a delivery handler, as fast as the client takes them, then Flush: the clock runs
+    /// from the first Produce until every message was acknowledged (idempotent, acks=all).
+    /// </summary>
+    public static Measurement Run(Variant variant, string bootstrapServers, string topic, byte[] value, string[] keys, int count)
+    {
+        using var client = KafkaClients.Producer(variant, bootstrapServers);
+        var producer = client.Instance;
+
+        // Outside the clock: connection, metadata and the idempotent producer id.
+        ProduceAll(producer, variant, topic, value, keys, ConnectMessages);
+
+        var clock = MeasurementClock.Start();
+        var backoffs = ProduceAll(producer, variant, topic, value, keys, count);
+        return clock.Stop(count, messagesTimed: count, backoffs,
+            expectedSpans: variant == Variant.Full ? ConnectMessages + count + backoffs : 0);
+    }
+
+    /// <summary>
+    /// Writes the consumers' messages, each with a <c>traceparent</c> header, in large batches: the
+    /// embedded broker finds a fetch's offset by walking the partition's batches one by one and
+    /// answers one batch per partition per fetch, so thousands of small batches would make it,
+    /// not the consumer, the bottleneck.
+    /// </summary>
+    public static void PreProduce(string bootstrapServers, string topic, byte[] value, string[] keys, int count)
+    {
+        using var producer = new ProducerBuilder<string, byte[]>(new ProducerConfig
+        {
+            BootstrapServers = bootstrapServers,
+            EnableIdempotence = true,
+            Acks = Acks.All,
+            LingerMs = 100,
+        }).Build();
+        ProduceAll(producer, Variant.PropagationOnly, topic, value, keys, count);
+    }
+
+    /// <returns>How many times the client's queue was full (queue.buffering.max.messages) and the loop backed off.</returns>
+    private static long ProduceAll(IProducer<string, byte[]> producer, Variant variant, string topic, byte[] value, string[] keys, int count)
+    {
+        var deliveries = new DeliveryCounter();
+        var handler = deliveries.Handler;
+        var addTraceparent = variant == Variant.PropagationOnly;
+        long backoffs = 0;
+
+        for (var i = 0; i < count; i++)
+        {
+            var message = new Message<string, byte[]> { Key = keys[i % keys.Length], Value = value };
+            if (addTraceparent)
+            {
+                message.Headers = new Headers { { Traceparent.HeaderName, Traceparent.Format(Traceparent.FixedContext) } };
+            }
+
+            while (true)
+            {
+                try
+                {
+                    producer.Produce(topic, message, handler);
+                    break;
+                }
+                catch (ProduceException<string, byte[]> e) when (e.Error.Code == ErrorCode.Local_QueueFull)
+                {
+                    // Confluent.Kafka serves delivery reports on its own thread (Poll would throw): wait for it to drain some.
+                    backoffs++;
+                    Thread.Sleep(1);
+                }
+            }
+        }
+
+        var left = producer.Flush(FlushTimeout);
+        if (left > 0)
+        {
+            throw new InvalidOperationException($"{left} message(s) still unacknowledged after {FlushTimeout.TotalSeconds} s of Flush.");
+        }
+
+        deliveries.WaitFor(count, DeliveryReportTimeout);
+        return backoffs;
+    }
+
+    /// <summary>Counts delivery reports (served on the client's polling thread) and fails on any error.</summary>
+    private sealed class DeliveryCounter
+    {
+        private long _delivered;
+        private long _failed;
+        private string? _firstError;
+
+        public DeliveryCounter() => Handler = report =>
+        {
+            if (report.Error.IsError)
+            {
+                _firstError ??= report.Error.ToString();
+                Interlocked.Increment(ref _failed);
+            }
+            else
+            {
+                Interlocked.Increment(ref _delivered);
+            }
+        };
+
+        public Action<DeliveryReport<string, byte[]>> Handler { get; }
+
+        public void WaitFor(int count, TimeSpan timeout)
+        {
+            // Flush returns once the reports are out of librdkafka's queue; the last handler may still be running.
+            var waited = Stopwatch.StartNew();
+            while (Interlocked.Read(ref _delivered) + Interlocked.Read(ref _failed) < count)
+            {
+                if (waited.Elapsed > timeout)
+                {
+                    throw new InvalidOperationException($"Only {_delivered + _failed} of {count} delivery reports arrived.");
+                }
+
+                Thread.Yield();
+            }
+
+            if (_failed > 0)
+            {
+                throw new InvalidOperationException($"{_failed} of {count} message(s) failed; first error: {_firstError}.");
+            }
+        }
+    }
+}
+
+/// <param name="MessagesPerSecond">Throughput of the measurement.</param>
+/// <param name="AllocatedBytesPerMessage">Managed bytes allocated in the whole process during the measurement, per message.</param>
+/// <param name="GcPauseShare">Share of the measurement's time the runtime was paused for garbage collection.</param>
+/// <param name="Gen2Collections">Full (generation 2) collections during the measurement.</param>
+/// <param name="QueueFullBackoffs">Producer: times the client queue was full. Consumer: 0.</param>
+/// <param name="ExpectedSpans">Spans the measurement must have exported (full variant), including those of warm-up messages.</param>
+internal sealed record Measurement(
+    double MessagesPerSecond, double AllocatedBytesPerMessage, double GcPauseShare, int Gen2Collections, long QueueFullBackoffs, long ExpectedSpans)
+{
+    /// <summary>Spans the exporter received for this measurement (counted after a flush).</summary>
+    public long ExportedSpans { get; init; }
+}
+
+/// <summary>Time, allocations and garbage collection over one measurement, for the whole process.</summary>
+internal readonly record struct MeasurementClock(long Started, long Allocated, TimeSpan GcPaused, int Gen2)
+{
+    public static MeasurementClock Start() => new(
+        Stopwatch.GetTimestamp(), GC.GetTotalAllocatedBytes(precise: true), GC.GetTotalPauseDuration(), GC.CollectionCount(2));
+
+    /// <param name="messages">Messages handled while the clock ran.</param>
+    /// <param name="messagesTimed">Messages the elapsed time stands for (the consumer's clock starts at its first message).</param>
+    public Measurement Stop(int messages, int messagesTimed, long queueFullBackoffs, long expectedSpans)
+    {
+        var elapsed = Stopwatch.GetElapsedTime(Started);
+        return new Measurement(
+            messagesTimed / elapsed.TotalSeconds,
+            (double)(GC.GetTotalAllocatedBytes(precise: true) - Allocated) / messages,
+            (GC.GetTotalPauseDuration() - GcPaused) / elapsed,
+            GC.CollectionCount(2) - Gen2,
+            queueFullBackoffs,
+            expectedSpans);
+    }
+}
