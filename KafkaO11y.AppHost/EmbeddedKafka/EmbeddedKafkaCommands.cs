@@ -18,8 +18,7 @@ public static class EmbeddedKafkaCommands
     public static IResourceBuilder<EmbeddedKafkaResource> WithFailureCommands(this IResourceBuilder<EmbeddedKafkaResource> kafka)
     {
         var resource = kafka.Resource;
-        var downBrokers = new HashSet<int>();
-        var latency = TimeSpan.Zero;
+        // Undo commands stay enabled: undoing what is not in effect does nothing.
 
         InteractionInput BrokerArgument() => new()
         {
@@ -31,10 +30,6 @@ public static class EmbeddedKafkaCommands
         {
             var broker = Broker(context, resource);
             cluster.SetBrokerDown(broker);
-            lock (downBrokers)
-            {
-                downBrokers.Add(broker);
-            }
 
             return $"Broker {broker} is down: it closes its connections and refuses new ones.";
         }), new CommandOptions
@@ -48,10 +43,6 @@ public static class EmbeddedKafkaCommands
         {
             var broker = Broker(context, resource);
             cluster.SetBrokerUp(broker);
-            lock (downBrokers)
-            {
-                downBrokers.Remove(broker);
-            }
 
             return $"Broker {broker} is up again.";
         }), new CommandOptions
@@ -59,18 +50,11 @@ public static class EmbeddedKafkaCommands
             Description = "Lets a broker taken down answer again.",
             IconName = "PlugConnected",
             Arguments = [BrokerArgument()],
-            UpdateState = _ =>
-            {
-                lock (downBrokers)
-                {
-                    return downBrokers.Count > 0 ? ResourceCommandState.Enabled : ResourceCommandState.Disabled;
-                }
-            },
         });
 
         kafka.WithCommand(AddLatency, "Add network latency", context => RunAsync(resource, context, cluster =>
         {
-            latency = TimeSpan.FromMilliseconds(Math.Clamp(Argument(context, "milliseconds", 500), 1, 10_000));
+            var latency = TimeSpan.FromMilliseconds(Math.Clamp(Argument(context, "milliseconds", 500), 1, 10_000));
             cluster.SetRoundTripTime(latency);
             return $"Every broker now answers {latency.TotalMilliseconds} ms late.";
         }), new CommandOptions
@@ -85,13 +69,11 @@ public static class EmbeddedKafkaCommands
 
         kafka.WithCommand(RemoveLatency, "Remove network latency", context => RunAsync(resource, context, cluster =>
         {
-            latency = TimeSpan.Zero;
             cluster.SetRoundTripTime(TimeSpan.Zero);
             return "The brokers answer without added latency.";
         }), new CommandOptions
         {
             IconName = "TimerOff",
-            UpdateState = _ => latency > TimeSpan.Zero ? ResourceCommandState.Enabled : ResourceCommandState.Disabled,
         });
 
         kafka.WithCommand(FailRequests, "Fail requests with a Kafka error", context => RunAsync(resource, context, cluster =>

@@ -34,7 +34,7 @@ public static class KafkaStatisticsMetrics
         meter.CreateObservableGauge("messaging.kafka.client.broker.rtt.p99",
             () => EachBroker(b => b.RttP99Seconds), "s", "99th percentile round-trip time of requests to a broker over the last statistics window.");
         meter.CreateObservableGauge("messaging.kafka.consumer.lag", EachPartitionLag,
-            "{message}", "Messages between the consumer's position and the end of a partition, as the client sees it.");
+            "{message}", "Messages between the group's committed offset and the end of a partition, as the client sees it (librdkafka's consumer_lag).");
         meter.CreateObservableCounter("messaging.kafka.consumer.rebalances",
             () => EachConsumer(s => s.Rebalances), "{rebalance}", "Consumer group rebalances this client took part in.");
     }
