@@ -14,3 +14,16 @@ public static class ContainerImages
 
 /// <summary>A container image by registry, name and tag.</summary>
 public sealed record ContainerImage(string Registry, string Image, string Tag);
+
+public static class ContainerImageExtensions
+{
+    /// <summary>Adds a container running the pinned <paramref name="image"/>.</summary>
+    public static IResourceBuilder<ContainerResource> AddContainer(
+        this IDistributedApplicationBuilder builder, string name, ContainerImage image) =>
+        builder.AddContainer(name, image.Image, image.Tag).WithImageRegistry(image.Registry);
+
+    /// <summary>Runs the pinned <paramref name="image"/> in a custom container resource.</summary>
+    public static IResourceBuilder<T> WithImage<T>(this IResourceBuilder<T> container, ContainerImage image)
+        where T : ContainerResource =>
+        container.WithImage(image.Image, image.Tag).WithImageRegistry(image.Registry);
+}

@@ -82,8 +82,7 @@ public static class KafkaClusterBuilderExtensions
             healthCheckKey, _ => new KafkaBrokerHealthCheck(broker), HealthStatus.Unhealthy, tags: null));
 
         var resource = builder.AddResource(broker)
-            .WithImage(ContainerImages.Kafka.Image, ContainerImages.Kafka.Tag)
-            .WithImageRegistry(ContainerImages.Kafka.Registry)
+            .WithImage(ContainerImages.Kafka)
             .WithEndpoint(targetPort: KafkaBrokerResource.HostListenerPort, name: KafkaBrokerResource.HostEndpointName)
             .WithEndpoint(targetPort: KafkaBrokerResource.InternalListenerPort, name: KafkaBrokerResource.InternalEndpointName)
             .WithUrlForEndpoint(KafkaBrokerResource.InternalEndpointName, url => url.DisplayLocation = UrlDisplayLocation.DetailsOnly)

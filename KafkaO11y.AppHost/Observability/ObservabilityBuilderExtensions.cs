@@ -24,8 +24,7 @@ public static class ObservabilityBuilderExtensions
             _ => "jmx-exporters-3-brokers.json",
         };
 
-        return builder.AddContainer(name, ContainerImages.Prometheus.Image, ContainerImages.Prometheus.Tag)
-            .WithImageRegistry(ContainerImages.Prometheus.Registry)
+        return builder.AddContainer(name, ContainerImages.Prometheus)
             .WithBindMount(ObservabilityFiles.PathOf(builder, "prometheus/prometheus.yml"), "/etc/prometheus/prometheus.yml", isReadOnly: true)
             .WithBindMount(ObservabilityFiles.PathOf(builder, "prometheus/rules"), "/etc/prometheus/rules", isReadOnly: true)
             .WithBindMount(ObservabilityFiles.PathOf(builder, $"prometheus/targets/{targets}"), "/etc/prometheus/targets/jmx-exporters.json", isReadOnly: true)
@@ -44,8 +43,7 @@ public static class ObservabilityBuilderExtensions
 
     /// <summary>Tempo: stores traces and generates service-graph and span metrics into Prometheus.</summary>
     public static IResourceBuilder<ContainerResource> AddTempo(this IDistributedApplicationBuilder builder, string name) =>
-        builder.AddContainer(name, ContainerImages.Tempo.Image, ContainerImages.Tempo.Tag)
-            .WithImageRegistry(ContainerImages.Tempo.Registry)
+        builder.AddContainer(name, ContainerImages.Tempo)
             .WithBindMount(ObservabilityFiles.PathOf(builder, "tempo/tempo.yaml"), "/etc/tempo/tempo.yaml", isReadOnly: true)
             // A named volume: the image runs as UID 10001, which owns the volume's copy of /var/tempo.
             .WithVolume("kafka-o11y-tempo-data", "/var/tempo")
@@ -57,8 +55,7 @@ public static class ObservabilityBuilderExtensions
 
     /// <summary>Loki 3: takes OTLP logs, keeping trace and span ids as structured metadata.</summary>
     public static IResourceBuilder<ContainerResource> AddLoki(this IDistributedApplicationBuilder builder, string name) =>
-        builder.AddContainer(name, ContainerImages.Loki.Image, ContainerImages.Loki.Tag)
-            .WithImageRegistry(ContainerImages.Loki.Registry)
+        builder.AddContainer(name, ContainerImages.Loki)
             .WithBindMount(ObservabilityFiles.PathOf(builder, "loki/loki.yaml"), "/etc/loki/loki.yaml", isReadOnly: true)
             .WithVolume("kafka-o11y-loki-data", "/loki")
             .WithArgs("-config.file=/etc/loki/loki.yaml")
@@ -74,8 +71,7 @@ public static class ObservabilityBuilderExtensions
         this IDistributedApplicationBuilder builder, string name, IResourceBuilder<ParameterResource> adminPassword,
         params IResourceBuilder<ContainerResource>[] datasources)
     {
-        var grafana = builder.AddContainer(name, ContainerImages.Grafana.Image, ContainerImages.Grafana.Tag)
-            .WithImageRegistry(ContainerImages.Grafana.Registry)
+        var grafana = builder.AddContainer(name, ContainerImages.Grafana)
             .WithBindMount(ObservabilityFiles.PathOf(builder, "grafana/provisioning"), "/etc/grafana/provisioning", isReadOnly: true)
             .WithBindMount(ObservabilityFiles.PathOf(builder, "grafana/dashboards"), "/var/lib/grafana/dashboards", isReadOnly: true)
             .WithVolume("kafka-o11y-grafana-data", "/var/lib/grafana")
@@ -117,8 +113,7 @@ public static class ObservabilityBuilderExtensions
     public static IResourceBuilder<ContainerResource> AddKafkaUi(
         this IDistributedApplicationBuilder builder, string name, KafkaCluster kafka)
     {
-        var ui = builder.AddContainer(name, ContainerImages.KafkaUi.Image, ContainerImages.KafkaUi.Tag)
-            .WithImageRegistry(ContainerImages.KafkaUi.Registry)
+        var ui = builder.AddContainer(name, ContainerImages.KafkaUi)
             .WithEnvironment("KAFKA_CLUSTERS_0_NAME", "kafka-o11y")
             .WithEnvironment("KAFKA_CLUSTERS_0_BOOTSTRAPSERVERS", kafka.BootstrapForContainers)
             .WithEnvironment("DYNAMIC_CONFIG_ENABLED", "false")

@@ -21,8 +21,7 @@ public static class OpenTelemetryCollectorBuilderExtensions
         var dashboardUrl = builder.Configuration[DashboardOtlpUrlSetting] ?? DashboardOtlpUrlDefault;
         var dashboardIsHttps = dashboardUrl.StartsWith("https", StringComparison.OrdinalIgnoreCase);
 
-        return builder.AddContainer(name, ContainerImages.OpenTelemetryCollector.Image, ContainerImages.OpenTelemetryCollector.Tag)
-            .WithImageRegistry(ContainerImages.OpenTelemetryCollector.Registry)
+        return builder.AddContainer(name, ContainerImages.OpenTelemetryCollector)
             .WithBindMount(ObservabilityFiles.PathOf(builder, "otel-collector/config.yaml"), "/etc/otelcol-contrib/config.yaml", isReadOnly: true)
             .WithEndpoint(targetPort: 4317, name: OtlpGrpcEndpointName, scheme: "http")
             .WithEndpoint(targetPort: 4318, name: OtlpHttpEndpointName, scheme: "http")
