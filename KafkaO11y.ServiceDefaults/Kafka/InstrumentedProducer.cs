@@ -19,7 +19,7 @@ public sealed class InstrumentedProducer<TKey, TValue>(IProducer<TKey, TValue> i
         TopicPartition topicPartition, Message<TKey, TValue> message, CancellationToken cancellationToken = default)
     {
         // The span lives in this async call only; the caller's Activity.Current is left as it was.
-        var send = StartSend(topicPartition.Topic, message);
+        var send = KafkaProducerInstrumentation.StartSend(client, topicPartition.Topic, message);
         try
         {
             var result = await inner.ProduceAsync(topicPartition, message, cancellationToken).ConfigureAwait(false);
@@ -44,7 +44,7 @@ public sealed class InstrumentedProducer<TKey, TValue>(IProducer<TKey, TValue> i
     public void Produce(TopicPartition topicPartition, Message<TKey, TValue> message, Action<DeliveryReport<TKey, TValue>>? deliveryHandler = null)
     {
         var callersActivity = Activity.Current;
-        var send = StartSend(topicPartition.Topic, message);
+        var send = KafkaProducerInstrumentation.StartSend(client, topicPartition.Topic, message);
         try
         {
             inner.Produce(topicPartition, message, report =>
@@ -73,83 +73,6 @@ public sealed class InstrumentedProducer<TKey, TValue>(IProducer<TKey, TValue> i
         }
     }
 
-    private SendOperation StartSend(string topic, Message<TKey, TValue> message)
-    {
-        var activity = KafkaTelemetry.ActivitySource.StartActivity($"send {topic}", ActivityKind.Producer);
-        if (activity is { IsAllDataRequested: true })
-        {
-            activity.SetTag(MessagingAttributes.System, MessagingAttributes.KafkaSystem);
-            activity.SetTag(MessagingAttributes.OperationName, MessagingAttributes.Operations.Send);
-            activity.SetTag(MessagingAttributes.OperationType, MessagingAttributes.Operations.Send);
-            activity.SetTag(MessagingAttributes.DestinationName, topic);
-            if (message.Key is string key)
-            {
-                activity.SetTag(MessagingAttributes.KafkaMessageKey, key);
-            }
-
-            activity.SetTag(MessagingAttributes.ClientId, client.ClientId);
-            activity.SetTag(MessagingAttributes.ServerAddress, client.ServerAddress);
-            activity.SetTag(MessagingAttributes.ServerPort, client.ServerPort);
-        }
-
-        // Without a span of our own (not sampled, no listener), still pass on the caller's context.
-        var context = activity?.Context ?? Activity.Current?.Context ?? default;
-        message.Headers ??= [];
-        KafkaHeaderPropagation.Inject(context, message.Headers);
-
-        return new SendOperation(activity, topic, Stopwatch.GetTimestamp());
-    }
-
-    /// <summary>One send in flight: ends its span and records its metrics once Kafka answered.</summary>
-    private readonly record struct SendOperation(Activity? Activity, string Topic, long StartTimestamp)
-    {
-        public void Succeeded(TopicPartitionOffset acknowledged)
-        {
-            if (Activity is not null)
-            {
-                Activity.SetTag(MessagingAttributes.PartitionId, acknowledged.Partition.Value.ToString(System.Globalization.CultureInfo.InvariantCulture));
-                Activity.SetTag(MessagingAttributes.KafkaOffset, acknowledged.Offset.Value);
-                Activity.Dispose();
-            }
-
-            Record(errorType: null);
-        }
-
-        public void Failed(string errorType, Exception? exception)
-        {
-            if (Activity is not null)
-            {
-                Activity.SetStatus(ActivityStatusCode.Error, exception?.Message ?? errorType);
-                Activity.SetTag(MessagingAttributes.ErrorType, errorType);
-                if (exception is not null)
-                {
-                    Activity.AddException(exception);
-                }
-
-                Activity.Dispose();
-            }
-
-            Record(errorType);
-        }
-
-        private void Record(string? errorType)
-        {
-            var tags = new TagList
-            {
-                { MessagingAttributes.System, MessagingAttributes.KafkaSystem },
-                { MessagingAttributes.OperationName, MessagingAttributes.Operations.Send },
-                { MessagingAttributes.DestinationName, Topic },
-            };
-            if (errorType is not null)
-            {
-                tags.Add(MessagingAttributes.ErrorType, errorType);
-            }
-
-            KafkaTelemetry.SentMessages.Add(1, tags);
-            KafkaTelemetry.OperationDuration.Record(Stopwatch.GetElapsedTime(StartTimestamp).TotalSeconds, tags);
-        }
-    }
-
     // Everything below is Confluent.Kafka's producer, unchanged.
     public Handle Handle => inner.Handle;
     public string Name => inner.Name;
@@ -169,7 +92,6 @@ public sealed class InstrumentedProducer<TKey, TValue>(IProducer<TKey, TValue> i
 
     public void Dispose()
     {
-        KafkaClientRegistry.Forget(inner.Name);
         KafkaStatisticsMetrics.Forget(inner.Name);
         inner.Dispose();
     }

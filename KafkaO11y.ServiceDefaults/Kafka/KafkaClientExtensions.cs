@@ -85,7 +85,7 @@ public static class KafkaClientExtensions
             var consumer = new ConsumerBuilder<TKey, TValue>(config)
                 .SetStatisticsHandler((_, json) => KafkaStatisticsMetrics.Update(json, info))
                 .Build();
-            KafkaClientRegistry.Register(consumer.Name, info);
+            KafkaClientRegistry.Register(consumer, info);
             return consumer;
         });
         AddHealthCheck<IConsumer<TKey, TValue>>(builder, $"kafka-consumer-{connectionName}");

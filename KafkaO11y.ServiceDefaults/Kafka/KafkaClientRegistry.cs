@@ -1,4 +1,4 @@
-using System.Collections.Concurrent;
+using System.Runtime.CompilerServices;
 using Confluent.Kafka;
 
 namespace KafkaO11y.ServiceDefaults.Kafka;
@@ -11,6 +11,9 @@ namespace KafkaO11y.ServiceDefaults.Kafka;
 public sealed record KafkaClientInfo(string? ClientId, string? ServerAddress, int? ServerPort, string? ConsumerGroup)
 {
     public static readonly KafkaClientInfo Unknown = new(null, null, null, null);
+
+    /// <summary><see cref="ServerPort"/> boxed once, as a span attribute value, rather than once per message.</summary>
+    internal object? ServerPortTag { get; } = ServerPort;
 
     public static KafkaClientInfo From(ClientConfig config)
     {
@@ -32,15 +35,17 @@ public sealed record KafkaClientInfo(string? ClientId, string? ServerAddress, in
     }
 }
 
-/// <summary>Clients built by this integration, by their librdkafka instance name (<c>IClient.Name</c>).</summary>
+/// <summary>
+/// Clients built by this integration, by instance: looked up for every consumed message, so no
+/// call into librdkafka (<c>IClient.Name</c> is one, and allocates a string) and nothing to forget
+/// when a client is disposed and collected.
+/// </summary>
 internal static class KafkaClientRegistry
 {
-    private static readonly ConcurrentDictionary<string, KafkaClientInfo> Clients = new();
+    private static readonly ConditionalWeakTable<IClient, KafkaClientInfo> Clients = new();
 
-    public static void Register(string clientName, KafkaClientInfo info) => Clients[clientName] = info;
+    public static void Register(IClient client, KafkaClientInfo info) => Clients.AddOrUpdate(client, info);
 
-    public static void Forget(string clientName) => Clients.TryRemove(clientName, out _);
-
-    public static KafkaClientInfo Get(string clientName) =>
-        Clients.TryGetValue(clientName, out var info) ? info : KafkaClientInfo.Unknown;
+    public static KafkaClientInfo Get(IClient client) =>
+        Clients.TryGetValue(client, out var info) ? info : KafkaClientInfo.Unknown;
 }

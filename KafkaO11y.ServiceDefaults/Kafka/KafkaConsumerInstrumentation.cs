@@ -12,7 +12,7 @@ namespace KafkaO11y.ServiceDefaults.Kafka;
 /// </summary>
 public static class KafkaConsumerInstrumentation
 {
-    public static async Task ProcessAsync<TKey, TValue>(
+    public static Task ProcessAsync<TKey, TValue>(
         this IConsumer<TKey, TValue> consumer,
         ConsumeResult<TKey, TValue> consumed,
         Func<ConsumeResult<TKey, TValue>, CancellationToken, Task> process,
@@ -22,7 +22,15 @@ public static class KafkaConsumerInstrumentation
         ArgumentNullException.ThrowIfNull(consumed);
         ArgumentNullException.ThrowIfNull(process);
 
-        var client = KafkaClientRegistry.Get(consumer.Name);
+        return ProcessAsync(KafkaClientRegistry.Get(consumer), consumed, process, cancellationToken);
+    }
+
+    internal static async Task ProcessAsync<TKey, TValue>(
+        KafkaClientInfo client,
+        ConsumeResult<TKey, TValue> consumed,
+        Func<ConsumeResult<TKey, TValue>, CancellationToken, Task> process,
+        CancellationToken cancellationToken)
+    {
         var topic = consumed.Topic;
         var partition = consumed.Partition.Value.ToString(CultureInfo.InvariantCulture);
 
@@ -39,29 +47,30 @@ public static class KafkaConsumerInstrumentation
         var producerContext = KafkaHeaderPropagation.Extract(consumed.Message.Headers);
         ActivityLink[]? links = producerContext.ActivityContext == default ? null : [new ActivityLink(producerContext.ActivityContext)];
         using var activity = KafkaTelemetry.ActivitySource.StartActivity(
-            ActivityKind.Consumer, producerContext.ActivityContext, tags: null, links, name: $"process {topic}");
+            ActivityKind.Consumer, producerContext.ActivityContext, tags: null, links, name: KafkaSpanNames.Process.For(topic));
         if (activity is { IsAllDataRequested: true })
         {
-            activity.SetTag(MessagingAttributes.System, MessagingAttributes.KafkaSystem);
-            activity.SetTag(MessagingAttributes.OperationName, MessagingAttributes.Operations.Process);
-            activity.SetTag(MessagingAttributes.OperationType, MessagingAttributes.Operations.Process);
-            activity.SetTag(MessagingAttributes.DestinationName, topic);
-            activity.SetTag(MessagingAttributes.PartitionId, partition);
-            activity.SetTag(MessagingAttributes.KafkaOffset, consumed.Offset.Value);
-            if (consumed.Message.Key is string key)
-            {
-                activity.SetTag(MessagingAttributes.KafkaMessageKey, key);
-            }
-
-            activity.SetTag(MessagingAttributes.ConsumerGroupName, client.ConsumerGroup);
-            activity.SetTag(MessagingAttributes.ClientId, client.ClientId);
-            activity.SetTag(MessagingAttributes.ServerAddress, client.ServerAddress);
-            activity.SetTag(MessagingAttributes.ServerPort, client.ServerPort);
+            // AddTag, not SetTag: each name is added once, so no search of the tags added so far.
+            activity.AddTag(MessagingAttributes.System, MessagingAttributes.KafkaSystem);
+            activity.AddTag(MessagingAttributes.OperationName, MessagingAttributes.Operations.Process);
+            activity.AddTag(MessagingAttributes.OperationType, MessagingAttributes.Operations.Process);
+            activity.AddTag(MessagingAttributes.DestinationName, topic);
+            activity.AddTag(MessagingAttributes.PartitionId, partition);
+            activity.AddTag(MessagingAttributes.KafkaOffset, consumed.Offset.Value);
+            activity.AddTagIfNotNull(MessagingAttributes.KafkaMessageKey, consumed.Message.Key as string);
+            activity.AddTagIfNotNull(MessagingAttributes.ConsumerGroupName, client.ConsumerGroup);
+            activity.AddClientTags(client);
         }
 
-        // The producer's baggage is the processing's baggage.
+        // The producer's baggage is the processing's baggage. Setting it (an AsyncLocal) costs an
+        // allocation each way, so only when there is baggage to set or to clear.
         var callersBaggage = Baggage.Current;
-        Baggage.Current = producerContext.Baggage;
+        var replaceBaggage = producerContext.Baggage.Count > 0 || callersBaggage.Count > 0;
+        if (replaceBaggage)
+        {
+            Baggage.Current = producerContext.Baggage;
+        }
+
         var started = Stopwatch.GetTimestamp();
         try
         {
@@ -79,7 +88,10 @@ public static class KafkaConsumerInstrumentation
         }
         finally
         {
-            Baggage.Current = callersBaggage;
+            if (replaceBaggage)
+            {
+                Baggage.Current = callersBaggage;
+            }
         }
 
         KafkaTelemetry.ProcessDuration.Record(Stopwatch.GetElapsedTime(started).TotalSeconds, metricTags);

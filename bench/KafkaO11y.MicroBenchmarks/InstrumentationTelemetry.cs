@@ -1,0 +1,42 @@
+using System.Diagnostics;
+using Microsoft.Extensions.Hosting;
+using OpenTelemetry;
+using OpenTelemetry.Metrics;
+using OpenTelemetry.Trace;
+
+namespace KafkaO11y.MicroBenchmarks;
+
+/// <summary>
+/// OpenTelemetry as the services run it, minus the network: the Kafka source with every span
+/// sampled (or none), through the batch processor an OTLP exporter would use, into an exporter that
+/// drops what it gets; the Kafka meter through a periodic reader.
+/// </summary>
+internal sealed class InstrumentationTelemetry : IDisposable
+{
+    private readonly TracerProvider _tracing;
+    private readonly MeterProvider _metrics;
+
+    public InstrumentationTelemetry(bool sampled)
+    {
+        _tracing = Sdk.CreateTracerProviderBuilder()
+            .SetSampler(sampled ? new AlwaysOnSampler() : new AlwaysOffSampler())
+            .AddKafkaInstrumentation()
+            .AddProcessor(new BatchActivityExportProcessor(new DroppingExporter<Activity>()))
+            .Build();
+        _metrics = Sdk.CreateMeterProviderBuilder()
+            .AddKafkaInstrumentation()
+            .AddReader(new PeriodicExportingMetricReader(new DroppingExporter<Metric>(), exportIntervalMilliseconds: 1_000))
+            .Build();
+    }
+
+    public void Dispose()
+    {
+        _tracing.Dispose();
+        _metrics.Dispose();
+    }
+
+    private sealed class DroppingExporter<T> : BaseExporter<T> where T : class
+    {
+        public override ExportResult Export(in Batch<T> batch) => ExportResult.Success;
+    }
+}
