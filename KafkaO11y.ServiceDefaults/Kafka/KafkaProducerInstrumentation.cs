@@ -15,13 +15,7 @@ internal static class KafkaProducerInstrumentation
         var activity = KafkaTelemetry.ActivitySource.StartActivity(KafkaSpanNames.Send.For(topic), ActivityKind.Producer);
         if (activity is { IsAllDataRequested: true })
         {
-            // AddTag, not SetTag: each name is added once, so no search of the tags added so far.
-            activity.AddTag(MessagingAttributes.System, MessagingAttributes.KafkaSystem);
-            activity.AddTag(MessagingAttributes.OperationName, MessagingAttributes.Operations.Send);
-            activity.AddTag(MessagingAttributes.OperationType, MessagingAttributes.Operations.Send);
-            activity.AddTag(MessagingAttributes.DestinationName, topic);
-            activity.AddTagIfNotNull(MessagingAttributes.KafkaMessageKey, message.Key as string);
-            activity.AddClientTags(client);
+            AddSendTags(activity, client, topic, message.Key as string);
         }
 
         // Without a span of our own (not sampled, no listener), still pass on the caller's context.
@@ -30,6 +24,18 @@ internal static class KafkaProducerInstrumentation
         KafkaHeaderPropagation.Inject(context, message.Headers);
 
         return new KafkaSendOperation(activity, topic, Stopwatch.GetTimestamp());
+    }
+
+    /// <summary>The send span's attributes known before Kafka answers.</summary>
+    internal static void AddSendTags(Activity activity, KafkaClientInfo client, string topic, string? key)
+    {
+        // AddTag, not SetTag: each name is added once, so no search of the tags added so far.
+        activity.AddTag(MessagingAttributes.System, MessagingAttributes.KafkaSystem);
+        activity.AddTag(MessagingAttributes.OperationName, MessagingAttributes.Operations.Send);
+        activity.AddTag(MessagingAttributes.OperationType, MessagingAttributes.Operations.Send);
+        activity.AddTag(MessagingAttributes.DestinationName, topic);
+        activity.AddTagIfNotNull(MessagingAttributes.KafkaMessageKey, key);
+        activity.AddClientTags(client);
     }
 }
 

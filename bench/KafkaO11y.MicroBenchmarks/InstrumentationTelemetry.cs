@@ -13,6 +13,9 @@ namespace KafkaO11y.MicroBenchmarks;
 /// </summary>
 internal sealed class InstrumentationTelemetry : IDisposable
 {
+    /// <summary>The source of the spans that take the instrumentation apart.</summary>
+    public const string PartsSourceName = "KafkaO11y.MicroBenchmarks";
+
     private readonly TracerProvider _tracing;
     private readonly MeterProvider _metrics;
 
@@ -21,6 +24,7 @@ internal sealed class InstrumentationTelemetry : IDisposable
         _tracing = Sdk.CreateTracerProviderBuilder()
             .SetSampler(sampled ? new AlwaysOnSampler() : new AlwaysOffSampler())
             .AddKafkaInstrumentation()
+            .AddSource(PartsSourceName)
             .AddProcessor(new BatchActivityExportProcessor(new DroppingExporter<Activity>()))
             .Build();
         _metrics = Sdk.CreateMeterProviderBuilder()
