@@ -1,38 +1,120 @@
 namespace KafkaO11y.Benchmarks;
 
-/// <summary>The command line: <c>[--rounds N] [--messages M] [--quick]</c>.</summary>
-internal sealed record BenchmarkOptions(int Rounds, int Messages, int WarmupMessages, bool Quick)
+/// <summary>The parts of the program, in the order a full run goes through them.</summary>
+internal enum BenchmarkPart
+{
+    /// <summary>Producer and consumer throughput at saturation, in this process.</summary>
+    Throughput,
+
+    /// <summary>End-to-end latency percentiles at fixed rates, in this process.</summary>
+    Latency,
+
+    /// <summary>Peak memory of the real Producer and Consumer services, run as child processes.</summary>
+    Memory,
+}
+
+/// <summary>
+/// The command line: <c>[--only throughput|latency|memory] [--rounds N] [--messages M] [--quick]
+/// [--latency-seconds S] [--memory-seconds S] [--memory-rate R]</c>.
+/// </summary>
+/// <param name="Rounds">Throughput: measured rounds.</param>
+/// <param name="Messages">Throughput: messages per measurement.</param>
+/// <param name="WarmupMessages">Throughput: messages of the warm-up round.</param>
+/// <param name="LatencyRounds">Latency: measured rounds.</param>
+/// <param name="LatencySeconds">Latency: length of one measurement's send schedule, its warm-up included.</param>
+/// <param name="MemoryRounds">Memory: measured rounds.</param>
+/// <param name="MemorySeconds">Memory: how long the Producer's generator sends at <paramref name="MemoryRate"/>.</param>
+/// <param name="MemoryRate">Memory: messages per second the Producer's generator sends.</param>
+internal sealed record BenchmarkOptions(
+    IReadOnlyList<BenchmarkPart> Parts,
+    int Rounds,
+    int Messages,
+    int WarmupMessages,
+    bool Quick,
+    int LatencyRounds,
+    double LatencySeconds,
+    int MemoryRounds,
+    int MemorySeconds,
+    int MemoryRate)
 {
     public const int DefaultRounds = 7;
     public const int DefaultMessages = 200_000;
     public const int QuickRounds = 2;
     public const int QuickMessages = 20_000;
 
+    public const int DefaultLatencyRounds = 5;
+    public const double DefaultLatencySeconds = 5;
+    public const int QuickLatencyRounds = 2;
+    public const double QuickLatencySeconds = 1.5;
+
+    public const int DefaultMemoryRounds = 3;
+    public const int DefaultMemorySeconds = 20;
+    public const int QuickMemoryRounds = 1;
+    public const int QuickMemorySeconds = 5;
+    public const int DefaultMemoryRate = 1_000;
+
+    /// <summary>The Producer's generator takes at most this rate (<c>GeneratorOptions.MaxMessagesPerSecond</c>).</summary>
+    public const int MaxMemoryRate = 10_000;
+
     public const string Usage = """
-        KafkaO11y.Benchmarks: throughput of the Kafka instrumentation against an embedded broker.
+        KafkaO11y.Benchmarks: what the Kafka instrumentation costs, bare vs propagation only vs full.
 
-          dotnet run -c Release --project bench/KafkaO11y.Benchmarks -- [--rounds N] [--messages M] [--quick]
+          dotnet run -c Release --project bench/KafkaO11y.Benchmarks -- [--only PART] [--rounds N] [--quick]
+              [--messages M] [--latency-seconds S] [--memory-seconds S] [--memory-rate R]
 
-          --rounds N     measured rounds; every round runs every variant once, in a rotating order (default 7)
-          --messages M   messages per measurement (default 200000)
-          --quick        smoke run: 2 rounds of 20000 messages (--rounds and --messages still apply)
+          --only PART           throughput, latency or memory; without it all three run, in that order
+          --rounds N            measured rounds of every part that runs; every round runs every variant once,
+                                in a rotating order (defaults: throughput 7, latency 5, memory 3)
+          --quick               smoke run: throughput 2 rounds of 20000 messages, latency 2 rounds of 1.5 s,
+                                memory 1 round of 5 s (any option given as well still applies)
+
+          throughput            producer and consumer at saturation, 100 B and 1 KiB, in this process
+          --messages M          messages per measurement (default 200000; after a warm-up round of
+                                min(M, 20000)); throughput only
+
+          latency               end to end (scheduled send until processed) at 1000 and 10000 msg/s, in this process
+          --latency-seconds S   send schedule of one measurement, its first 0.5 s of warm-up included (default 5)
+
+          memory                peak resident memory of the real Producer and Consumer services (child processes),
+                                instrumented (OTLP to a local sink) and not (OTEL_SDK_DISABLED=true)
+          --memory-seconds S    how long the Producer's generator sends per measurement (default 20)
+          --memory-rate R       messages per second it sends (default 1000, at most 10000)
+
+        The report (Markdown) goes to stdout, progress to stderr; the exit code is not 0 when a
+        measurement failed.
         """;
 
     /// <summary>The options, or null when the command line asks for help; throws on a bad command line.</summary>
     public static BenchmarkOptions? Parse(string[] args)
     {
+        BenchmarkPart? only = null;
         int? rounds = null;
         int? messages = null;
+        double? latencySeconds = null;
+        int? memorySeconds = null;
+        int? memoryRate = null;
         var quick = false;
         for (var i = 0; i < args.Length; i++)
         {
             switch (args[i])
             {
+                case "--only":
+                    only = Part(args, ref i);
+                    break;
                 case "--rounds":
                     rounds = Positive(args, ref i, minimum: 1);
                     break;
                 case "--messages":
                     messages = Positive(args, ref i, minimum: 1_000);
+                    break;
+                case "--latency-seconds":
+                    latencySeconds = Seconds(args, ref i, minimum: 1);
+                    break;
+                case "--memory-seconds":
+                    memorySeconds = Positive(args, ref i, minimum: 2);
+                    break;
+                case "--memory-rate":
+                    memoryRate = Positive(args, ref i, minimum: 1, maximum: MaxMemoryRate);
                     break;
                 case "--quick":
                     quick = true;
@@ -46,19 +128,52 @@ internal sealed record BenchmarkOptions(int Rounds, int Messages, int WarmupMess
 
         var messageCount = messages ?? (quick ? QuickMessages : DefaultMessages);
         return new BenchmarkOptions(
+            only is { } part ? [part] : [BenchmarkPart.Throughput, BenchmarkPart.Latency, BenchmarkPart.Memory],
             rounds ?? (quick ? QuickRounds : DefaultRounds),
             messageCount,
             // The warm-up round (not reported) brings JIT, tiering and connections to steady state.
             WarmupMessages: Math.Min(messageCount, quick ? 2_000 : 20_000),
-            quick);
+            quick,
+            rounds ?? (quick ? QuickLatencyRounds : DefaultLatencyRounds),
+            latencySeconds ?? (quick ? QuickLatencySeconds : DefaultLatencySeconds),
+            rounds ?? (quick ? QuickMemoryRounds : DefaultMemoryRounds),
+            memorySeconds ?? (quick ? QuickMemorySeconds : DefaultMemorySeconds),
+            memoryRate ?? DefaultMemoryRate);
     }
 
-    private static int Positive(string[] args, ref int i, int minimum)
+    private static BenchmarkPart Part(string[] args, ref int i)
     {
         var name = args[i];
-        if (++i >= args.Length || !int.TryParse(args[i], out var value) || value < minimum)
+        if (++i < args.Length && Enum.TryParse<BenchmarkPart>(args[i], ignoreCase: true, out var part)
+            && Enum.IsDefined(part) && !int.TryParse(args[i], out _))
         {
-            throw new ArgumentException($"{name} needs a whole number of at least {minimum}.");
+            return part;
+        }
+
+        throw new ArgumentException($"{name} needs one of: throughput, latency, memory.");
+    }
+
+    private static int Positive(string[] args, ref int i, int minimum, int maximum = int.MaxValue)
+    {
+        var name = args[i];
+        if (++i >= args.Length || !int.TryParse(args[i], out var value) || value < minimum || value > maximum)
+        {
+            throw new ArgumentException(maximum == int.MaxValue
+                ? $"{name} needs a whole number of at least {minimum}."
+                : $"{name} needs a whole number from {minimum} to {maximum}.");
+        }
+
+        return value;
+    }
+
+    private static double Seconds(string[] args, ref int i, double minimum)
+    {
+        var name = args[i];
+        if (++i >= args.Length
+            || !double.TryParse(args[i], System.Globalization.NumberStyles.Float, System.Globalization.CultureInfo.InvariantCulture, out var value)
+            || !(value >= minimum) || value > 3_600)
+        {
+            throw new ArgumentException($"{name} needs a number of seconds from {minimum} to 3600.");
         }
 
         return value;

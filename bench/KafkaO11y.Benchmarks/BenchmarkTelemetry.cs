@@ -85,6 +85,18 @@ internal sealed class BenchmarkTelemetry : IAsyncDisposable
         }
     }
 
+    /// <summary>
+    /// Before a measurement: the garbage and buffered telemetry of the previous one must not be
+    /// paid for by this one.
+    /// </summary>
+    public void Settle()
+    {
+        Flush();
+        GC.Collect();
+        GC.WaitForPendingFinalizers();
+        GC.Collect();
+    }
+
     public async ValueTask DisposeAsync()
     {
         await _host.StopAsync();

@@ -19,10 +19,18 @@ internal static class KafkaClients
     private const int LingerMs = 5;
     private const int MessageTimeoutMs = 10_000;
 
-    // The one setting the services do not have. A consumer that drains its prefetch queue faster
-    // than the broker refills it waits librdkafka's fetch.queue.backoff.ms (1 s by default) before
-    // fetching again: at saturation that timer, not the consumer's work, would set the throughput.
+    // Throughput only, a setting the services do not have. A consumer that drains its prefetch queue
+    // faster than the broker refills it waits librdkafka's fetch.queue.backoff.ms (1 s by default)
+    // before fetching again: at saturation that timer, not the consumer's work, would set the throughput.
     private const int FetchQueueBackoffMs = 10;
+
+    // What the AppHost gives the services on embedded Kafka (Kafka__Consumer__FetchWaitMaxMs=10). The
+    // mock broker answers a fetch that finds no data only once the whole fetch.wait.max.ms has passed,
+    // even if messages arrive meanwhile (rdkafka_mock_handlers.c, Fetch: "If there was no data, delay
+    // up to MaxWait", it does not cut the wait short as a real broker does at fetch.min.bytes). With
+    // librdkafka's default of 500 ms that wait, not the client, would be the end-to-end latency; with
+    // 10 ms a message that arrives during an empty fetch waits up to 10 ms for the next one.
+    private const int FetchWaitMaxMs = 10;
 
     public static Client<IProducer<string, byte[]>> Producer(Variant variant, string bootstrapServers)
     {
@@ -49,14 +57,26 @@ internal static class KafkaClients
         return new Client<IProducer<string, byte[]>>(new ProducerBuilder<string, byte[]>(config).Build(), host: null);
     }
 
-    public static Client<IConsumer<string, byte[]>> Consumer(Variant variant, string bootstrapServers, string groupId)
+    public static Client<IConsumer<string, byte[]>> Consumer(Variant variant, string bootstrapServers, string groupId,
+        ConsumerTuning tuning = ConsumerTuning.Throughput)
     {
+        var fetchQueueBackoffMs = tuning == ConsumerTuning.Throughput ? FetchQueueBackoffMs : (int?)null;
+        var fetchWaitMaxMs = tuning == ConsumerTuning.AsTheServicesOnEmbeddedKafka ? FetchWaitMaxMs : (int?)null;
         if (variant == Variant.Full)
         {
             var builder = NewHostBuilder(bootstrapServers);
             builder.Configuration["Kafka:Consumer:ClientId"] = ConsumerClientId;
             builder.Configuration["Kafka:Consumer:GroupId"] = groupId;
-            builder.Configuration["Kafka:Consumer:FetchQueueBackoffMs"] = FetchQueueBackoffMs.ToString(System.Globalization.CultureInfo.InvariantCulture);
+            if (fetchQueueBackoffMs is { } backoff)
+            {
+                builder.Configuration["Kafka:Consumer:FetchQueueBackoffMs"] = backoff.ToString(System.Globalization.CultureInfo.InvariantCulture);
+            }
+
+            if (fetchWaitMaxMs is { } wait)
+            {
+                builder.Configuration["Kafka:Consumer:FetchWaitMaxMs"] = wait.ToString(System.Globalization.CultureInfo.InvariantCulture);
+            }
+
             builder.AddKafkaConsumer<string, byte[]>(ConnectionName);
             return Client<IConsumer<string, byte[]>>.FromHost(builder.Build());
         }
@@ -70,7 +90,8 @@ internal static class KafkaClients
             EnableAutoCommit = true,
             EnableAutoOffsetStore = false,
             AutoOffsetReset = AutoOffsetReset.Earliest,
-            FetchQueueBackoffMs = FetchQueueBackoffMs,
+            FetchQueueBackoffMs = fetchQueueBackoffMs,
+            FetchWaitMaxMs = fetchWaitMaxMs,
         };
         return new Client<IConsumer<string, byte[]>>(new ConsumerBuilder<string, byte[]>(config).Build(), host: null);
     }
@@ -83,6 +104,16 @@ internal static class KafkaClients
         builder.Configuration[$"ConnectionStrings:{ConnectionName}"] = bootstrapServers;
         return builder;
     }
+}
+
+/// <summary>Which settings a consumer gets beyond the services' appsettings.json.</summary>
+internal enum ConsumerTuning
+{
+    /// <summary>fetch.queue.backoff.ms=10, so that at saturation no timer sets the pace.</summary>
+    Throughput,
+
+    /// <summary>fetch.wait.max.ms=10, as the AppHost configures the services on embedded Kafka.</summary>
+    AsTheServicesOnEmbeddedKafka,
 }
 
 /// <summary>A client, and the host that built it (full variant), disposed together.</summary>

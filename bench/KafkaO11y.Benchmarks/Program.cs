@@ -1,8 +1,4 @@
-using System.Diagnostics;
-using Confluent.Kafka;
-using KafkaO11y.AppHost.EmbeddedKafka;
 using KafkaO11y.Benchmarks;
-using Microsoft.Extensions.Logging;
 using OpenTelemetry;
 using OpenTelemetry.Context.Propagation;
 
@@ -24,109 +20,42 @@ if (options is null)
     return 0;
 }
 
-var wallClock = Stopwatch.StartNew();
-int[] valueSizes = [100, 1024];
-
 // What the OpenTelemetry SDK installs anyway; set here so the propagation-only consumer does not
 // depend on when the SDK happens to be initialised.
 Sdk.SetDefaultTextMapPropagator(new CompositeTextMapPropagator([new TraceContextPropagator(), new BaggagePropagator()]));
 
-// Producers write to 3 partitions, like the app's topic. The mock cluster keeps at most 5 MiB per
-// partition (it drops the oldest batches beyond), so the consumers' topics get enough partitions to
-// hold every pre-produced message.
-var consumeTopics = valueSizes.ToDictionary(size => size, size => new KafkaTopic($"bench-consume-{size}b", ConsumeTopicPartitions(size, options.Messages)));
-var produceTopics = valueSizes.ToDictionary(size => size, size => new KafkaTopic($"bench-produce-{size}b", 3));
-using var kafka = EmbeddedKafkaCluster.Start(brokers: 1, [.. produceTopics.Values, .. consumeTopics.Values]);
-await using var telemetry = await BenchmarkTelemetry.StartAsync();
-
-var values = valueSizes.ToDictionary(size => size, size => Enumerable.Range(0, size).Select(i => (byte)('a' + i % 26)).ToArray());
-// Keys as the Producer service makes them (a message id), a few thousand of them in rotation.
-var keys = Enumerable.Range(0, 4096).Select(_ => Guid.CreateVersion7().ToString()).ToArray();
-
-Console.Error.WriteLine($"Embedded Kafka at {kafka.BootstrapServers}; {options.Rounds} round(s) of {options.Messages:N0} messages, after a warm-up round of {options.WarmupMessages:N0}.");
-foreach (var size in valueSizes)
+try
 {
-    var topic = consumeTopics[size];
-    Console.Error.WriteLine($"Pre-producing {options.Messages:N0} messages of {size} B with a traceparent header into {topic.Name} ({topic.Partitions} partitions)...");
-    ProducerBenchmark.PreProduce(kafka.BootstrapServers, topic.Name, values[size], keys, options.Messages);
-    VerifyRetained(kafka.BootstrapServers, topic, options.Messages);
-}
-
-var results = new Results();
-for (var round = 0; round <= options.Rounds; round++)
-{
-    // Round 0 warms up (JIT, tiered compilation, connections) and is not reported.
-    var warmup = round == 0;
-    var count = warmup ? options.WarmupMessages : options.Messages;
-    var label = warmup ? "warm-up" : $"round {round}/{options.Rounds}";
-    foreach (var operation in new[] { Operation.Produce, Operation.Consume })
+    // The in-process parts share one set of OpenTelemetry providers, alive for the whole run as in a service.
+    BenchmarkTelemetry? telemetry = options.Parts.Any(part => part != BenchmarkPart.Memory)
+        ? await BenchmarkTelemetry.StartAsync()
+        : null;
+    await using (telemetry)
     {
-        foreach (var size in valueSizes)
+        foreach (var part in options.Parts)
         {
-            foreach (var variant in VariantNames.InOrderOfRound(round))
+            var report = part switch
             {
-                Settle(telemetry);
-                var spansBefore = telemetry.Spans.Exported;
-                var measurementWallClock = Stopwatch.StartNew();
-                var measurement = operation == Operation.Produce
-                    ? ProducerBenchmark.Run(variant, kafka.BootstrapServers, produceTopics[size].Name, values[size], keys, count)
-                    : await ConsumerBenchmark.RunAsync(variant, kafka.BootstrapServers, consumeTopics[size], count,
-                        groupId: $"bench-{variant}-{size}b-{round}-{Guid.NewGuid():N}");
-                telemetry.Flush();
-                measurement = measurement with { ExportedSpans = telemetry.Spans.Exported - spansBefore };
-
-                Console.Error.WriteLine($"  {label,-12} {operation,-8} {size,5} B  {variant.Name(),-17} {measurement.MessagesPerSecond,12:N0} msg/s  GC paused {measurement.GcPauseShare,4:P0}, {measurement.Gen2Collections} gen2  ({measurementWallClock.Elapsed.TotalSeconds:F1} s with set-up)");
-                telemetry.Logger.LogInformation("{Label}: {Operation} {Size} B {Variant}: {Rate:F0} msg/s",
-                    label, operation, size, variant.Name(), measurement.MessagesPerSecond);
-                if (!warmup)
-                {
-                    results.Add(operation, size, variant, round, measurement);
-                }
-            }
+                BenchmarkPart.Throughput => await ThroughputBenchmark.RunAsync(options, telemetry!),
+                BenchmarkPart.Latency => await LatencyBenchmark.RunAsync(options, telemetry!),
+                BenchmarkPart.Memory => await ServiceMemoryBenchmark.RunAsync(options),
+                _ => throw new ArgumentOutOfRangeException(nameof(options), part, "Unknown part."),
+            };
+            Console.WriteLine(report);
         }
     }
 }
+catch (BenchmarkFailedException e)
+{
+    Console.Error.WriteLine();
+    Console.Error.WriteLine($"BENCHMARK FAILED: {e.Message}");
+    return 1;
+}
+catch (Exception e)
+{
+    Console.Error.WriteLine();
+    Console.Error.WriteLine($"BENCHMARK FAILED: {e}");
+    return 1;
+}
 
-telemetry.Flush(logs: true);
-Console.WriteLine(Report.Render(options, valueSizes, consumeTopics.ToDictionary(t => t.Key, t => t.Value.Partitions), results, telemetry, wallClock.Elapsed));
 return 0;
-
-// Garbage and buffered telemetry of one measurement must not be paid for by the next.
-static void Settle(BenchmarkTelemetry telemetry)
-{
-    telemetry.Flush();
-    GC.Collect();
-    GC.WaitForPendingFinalizers();
-    GC.Collect();
-}
-
-// Room for every message, at ~150 bytes of record overhead (key, traceparent header, batch) each,
-// with no partition over 3 MiB: well under the mock cluster's 5 MiB.
-static int ConsumeTopicPartitions(int valueSize, int messages) =>
-    Math.Max(3, (int)Math.Ceiling((double)messages * (valueSize + 150) / (3 * 1024 * 1024)));
-
-static void VerifyRetained(string bootstrapServers, KafkaTopic topic, int messages)
-{
-    using var consumer = new ConsumerBuilder<Ignore, Ignore>(new ConsumerConfig
-    {
-        BootstrapServers = bootstrapServers,
-        GroupId = "bench-watermarks",
-    }).Build();
-    long total = 0;
-    for (var partition = 0; partition < topic.Partitions; partition++)
-    {
-        var watermarks = consumer.QueryWatermarkOffsets(new TopicPartition(topic.Name, partition), TimeSpan.FromSeconds(10));
-        if (watermarks.Low != 0)
-        {
-            throw new InvalidOperationException(
-                $"The embedded broker dropped the start of {topic.Name} partition {partition} (low watermark {watermarks.Low}): give the topic more partitions.");
-        }
-
-        total += watermarks.High;
-    }
-
-    if (total < messages)
-    {
-        throw new InvalidOperationException($"{topic.Name} holds {total} messages, fewer than {messages}.");
-    }
-}

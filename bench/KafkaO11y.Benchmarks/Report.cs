@@ -111,7 +111,7 @@ internal static class Report
         return sorted.Length % 2 == 1 ? sorted[middle] : (sorted[middle - 1] + sorted[middle]) / 2;
     }
 
-    private static string Machine()
+    internal static string Machine()
     {
         string? cpu = null;
         try
