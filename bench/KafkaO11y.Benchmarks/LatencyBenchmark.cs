@@ -184,7 +184,8 @@ internal static class LatencyBenchmark
         var message = new Message<string, byte[]> { Key = key, Value = value };
         if (variant == Variant.PropagationOnly)
         {
-            message.Headers = new Headers { { Traceparent.HeaderName, Traceparent.Format(Traceparent.FixedContext) } };
+            message.Headers = [];
+            KafkaHeaderPropagation.Inject(Traceparent.FixedContext, message.Headers);
         }
 
         return message;

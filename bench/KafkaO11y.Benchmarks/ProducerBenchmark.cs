@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using Confluent.Kafka;
+using KafkaO11y.ServiceDefaults.Kafka;
 
 namespace KafkaO11y.Benchmarks;
 
@@ -59,7 +60,8 @@ internal static class ProducerBenchmark
             var message = new Message<string, byte[]> { Key = keys[i % keys.Length], Value = value };
             if (addTraceparent)
             {
-                message.Headers = new Headers { { Traceparent.HeaderName, Traceparent.Format(Traceparent.FixedContext) } };
+                message.Headers = [];
+                KafkaHeaderPropagation.Inject(Traceparent.FixedContext, message.Headers);
             }
 
             while (true)
