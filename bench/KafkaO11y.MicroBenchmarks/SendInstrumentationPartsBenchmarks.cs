@@ -10,25 +10,9 @@ namespace KafkaO11y.MicroBenchmarks;
 /// and stopped with no attributes; the same with the send span's ten attributes and the two send
 /// metrics (everything but the header); and the two send metrics alone. (The header is <see cref="ProducerInstrumentationBenchmarks.HeaderOnly"/>.)
 /// </summary>
-[Config(typeof(MicroBenchmarkConfig))]
-public class SendInstrumentationPartsBenchmarks
+public class SendInstrumentationPartsBenchmarks : InstrumentationBenchmark
 {
-    private const string Topic = "messages";
-    private static readonly KafkaClientInfo Client = new("kafka-o11y-producer", "127.0.0.1", 9092, ConsumerGroup: null);
-    private static readonly TopicPartitionOffset Acknowledged = new(Topic, 1, 123_456);
     private static readonly ActivitySource Source = new(InstrumentationTelemetry.PartsSourceName);
-
-    private readonly string _key = Guid.CreateVersion7().ToString();
-    private InstrumentationTelemetry? _telemetry;
-
-    [Params(true, false)]
-    public bool Sampled { get; set; }
-
-    [GlobalSetup]
-    public void Setup() => _telemetry = new InstrumentationTelemetry(Sampled);
-
-    [GlobalCleanup]
-    public void Cleanup() => _telemetry?.Dispose();
 
     [Benchmark(Description = "span, no attributes")]
     public void Span()
@@ -47,7 +31,7 @@ public class SendInstrumentationPartsBenchmarks
         Activity.Current = callersActivity;
         if (activity is { IsAllDataRequested: true })
         {
-            KafkaProducerInstrumentation.AddSendTags(activity, Client, Topic, _key);
+            KafkaProducerInstrumentation.AddSendTags(activity, Producer, Topic, Key);
         }
 
         new KafkaSendOperation(activity, Topic, 0).Succeeded(Acknowledged);
