@@ -34,16 +34,6 @@ public static class KafkaConsumerInstrumentation
         var topic = consumed.Topic;
         var partition = consumed.Partition.Value.ToString(CultureInfo.InvariantCulture);
 
-        var metricTags = new TagList
-        {
-            { MessagingAttributes.System, MessagingAttributes.KafkaSystem },
-            { MessagingAttributes.DestinationName, topic },
-            { MessagingAttributes.PartitionId, partition },
-            { MessagingAttributes.ConsumerGroupName, client.ConsumerGroup },
-        };
-        KafkaTelemetry.ConsumedMessages.Add(1, metricTags);
-        metricTags.Add(MessagingAttributes.OperationName, MessagingAttributes.Operations.Process);
-
         var producerContext = KafkaHeaderPropagation.Extract(consumed.Message.Headers);
         ActivityLink[]? links = producerContext.ActivityContext == default ? null : [new ActivityLink(producerContext.ActivityContext)];
         using var activity = KafkaTelemetry.ActivitySource.StartActivity(
@@ -71,7 +61,7 @@ public static class KafkaConsumerInstrumentation
             Baggage.Current = producerContext.Baggage;
         }
 
-        var started = Stopwatch.GetTimestamp();
+        var metrics = KafkaProcessMetrics.Start(client, topic, partition);
         try
         {
             await process(consumed, cancellationToken).ConfigureAwait(false);
@@ -82,8 +72,7 @@ public static class KafkaConsumerInstrumentation
             activity?.SetStatus(ActivityStatusCode.Error, e.Message);
             activity?.SetTag(MessagingAttributes.ErrorType, errorType);
             activity?.AddException(e);
-            metricTags.Add(MessagingAttributes.ErrorType, errorType);
-            KafkaTelemetry.ProcessDuration.Record(Stopwatch.GetElapsedTime(started).TotalSeconds, metricTags);
+            metrics.Failed(errorType);
             throw;
         }
         finally
@@ -94,13 +83,48 @@ public static class KafkaConsumerInstrumentation
             }
         }
 
-        KafkaTelemetry.ProcessDuration.Record(Stopwatch.GetElapsedTime(started).TotalSeconds, metricTags);
+        metrics.Succeeded(consumed.Message.Timestamp);
+    }
+}
+
+/// <summary>The consumer's metrics of one message: counted when its processing starts, timed when it ends.</summary>
+internal readonly struct KafkaProcessMetrics
+{
+    private readonly TagList _tags;
+    private readonly long _started;
+
+    private KafkaProcessMetrics(TagList tags, long started) => (_tags, _started) = (tags, started);
+
+    public static KafkaProcessMetrics Start(KafkaClientInfo client, string topic, string partition)
+    {
+        var tags = new TagList
+        {
+            { MessagingAttributes.System, MessagingAttributes.KafkaSystem },
+            { MessagingAttributes.DestinationName, topic },
+            { MessagingAttributes.PartitionId, partition },
+            { MessagingAttributes.ConsumerGroupName, client.ConsumerGroup },
+        };
+        KafkaTelemetry.ConsumedMessages.Add(1, tags);
+        tags.Add(MessagingAttributes.OperationName, MessagingAttributes.Operations.Process);
+        return new KafkaProcessMetrics(tags, Stopwatch.GetTimestamp());
+    }
+
+    public void Succeeded(Timestamp created)
+    {
+        KafkaTelemetry.ProcessDuration.Record(Stopwatch.GetElapsedTime(_started).TotalSeconds, _tags);
 
         // Kafka's CreateTime is when the producer made the message, so this spans the whole path.
-        if (consumed.Message.Timestamp.Type == TimestampType.CreateTime)
+        if (created.Type == TimestampType.CreateTime)
         {
-            var endToEnd = DateTimeOffset.UtcNow - consumed.Message.Timestamp.UtcDateTime;
-            KafkaTelemetry.EndToEndLatency.Record(Math.Max(0, endToEnd.TotalSeconds), metricTags);
+            var endToEnd = DateTimeOffset.UtcNow - created.UtcDateTime;
+            KafkaTelemetry.EndToEndLatency.Record(Math.Max(0, endToEnd.TotalSeconds), _tags);
         }
+    }
+
+    public void Failed(string errorType)
+    {
+        var tags = _tags;
+        tags.Add(MessagingAttributes.ErrorType, errorType);
+        KafkaTelemetry.ProcessDuration.Record(Stopwatch.GetElapsedTime(_started).TotalSeconds, tags);
     }
 }
