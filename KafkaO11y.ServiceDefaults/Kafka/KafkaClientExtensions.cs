@@ -97,11 +97,12 @@ public static class KafkaClientExtensions
         tracing.AddSource(KafkaTelemetry.ActivitySourceName);
 
     /// <summary>Collects the messaging metrics and the librdkafka statistics metrics.</summary>
-    public static MeterProviderBuilder AddKafkaInstrumentation(this MeterProviderBuilder metrics)
-    {
-        KafkaStatisticsMetrics.EnsureRegistered();
-        return metrics.AddMeter(KafkaTelemetry.MeterName);
-    }
+    /// <remarks>
+    /// The statistics instruments are created with the first client's first statistics; a meter
+    /// provider listening to the meter picks up instruments published after it started.
+    /// </remarks>
+    public static MeterProviderBuilder AddKafkaInstrumentation(this MeterProviderBuilder metrics) =>
+        metrics.AddMeter(KafkaTelemetry.MeterName);
 
     private static void BindClientConfig(IConfiguration configuration, string connectionName, string section, ClientConfig config)
     {

@@ -49,9 +49,6 @@ public static class KafkaStatisticsMetrics
     /// <summary>Stops reporting a client that has been disposed.</summary>
     public static void Forget(string clientName) => Latest.TryRemove(clientName, out _);
 
-    /// <summary>Makes sure the observable instruments exist before a meter provider looks for them.</summary>
-    internal static void EnsureRegistered() { }
-
     private static IEnumerable<Measurement<long>> Each(Func<ClientStatistics, long> value) =>
         Latest.Values.Select(s => new Measurement<long>(value(s), s.Tags));
 
