@@ -19,10 +19,14 @@ public sealed class KafkaHeaderPropagationTests
     private static readonly TextMapPropagator OpenTelemetryW3C =
         new CompositeTextMapPropagator([new TraceContextPropagator(), new BaggagePropagator()]);
 
-    [Fact]
-    public void Injected_headers_are_what_OpenTelemetry_writes_and_nothing_more()
+    [Theory]
+    [InlineData(ActivityTraceFlags.Recorded, null)]
+    [InlineData(ActivityTraceFlags.None, null)]
+    [InlineData((ActivityTraceFlags)3, null)]
+    [InlineData(ActivityTraceFlags.Recorded, "vendor=value")]
+    public void Injected_headers_are_what_OpenTelemetry_writes_and_nothing_more(ActivityTraceFlags flags, string? traceState)
     {
-        var context = new ActivityContext(Sampled.TraceId, Sampled.SpanId, ActivityTraceFlags.Recorded, "vendor=value");
+        var context = new ActivityContext(Sampled.TraceId, Sampled.SpanId, flags, traceState);
         var ours = new Headers();
         KafkaHeaderPropagation.Inject(context, ours);
 
@@ -48,12 +52,47 @@ public sealed class KafkaHeaderPropagationTests
     public void A_message_sent_again_carries_the_new_context_only()
     {
         var headers = new Headers { { "app", "kept"u8.ToArray() } };
-        KafkaHeaderPropagation.Inject(Sampled, headers);
+        var first = new ActivityContext(Sampled.TraceId, Sampled.SpanId, ActivityTraceFlags.Recorded, "old=1");
+        WithBaggage(new Dictionary<string, string> { ["tenant"] = "blue" }, () => KafkaHeaderPropagation.Inject(first, headers));
+        Assert.Equal(["app", "baggage", "traceparent", "tracestate"], headers.Select(h => h.Key).Order());
+
         var retry = new ActivityContext(ActivityTraceId.CreateRandom(), ActivitySpanId.CreateRandom(), ActivityTraceFlags.None);
         KafkaHeaderPropagation.Inject(retry, headers);
 
         Assert.Equal(["app", "traceparent"], headers.Select(h => h.Key).Order());
-        Assert.Equal(retry.TraceId, KafkaHeaderPropagation.Extract(headers).ActivityContext.TraceId);
+        var extracted = KafkaHeaderPropagation.Extract(headers);
+        Assert.Equal(retry.TraceId, extracted.ActivityContext.TraceId);
+        Assert.Null(extracted.ActivityContext.TraceState);
+        Assert.Equal(0, extracted.Baggage.Count);
+    }
+
+    [Theory]
+    [InlineData("vendor=value,other=1")]
+    [InlineData("Invalid Key=1")]
+    [InlineData("a=1, b=2")]
+    [InlineData("a=1,a=2")]
+    [InlineData("oversized")]
+    public void Trace_state_is_read_as_OpenTelemetry_reads_it(string traceState)
+    {
+        // A trace state goes into every child span and the next message: its limits must hold.
+        if (traceState == "oversized")
+        {
+            traceState = string.Join(',', Enumerable.Range(0, 40).Select(i => $"key{i}=" + new string('v', 200)));
+        }
+
+        var traceparent = $"00-{Sampled.TraceId}-{Sampled.SpanId}-01";
+        var headers = new Headers
+        {
+            { "traceparent", Encoding.ASCII.GetBytes(traceparent) },
+            { "tracestate", Encoding.UTF8.GetBytes(traceState) },
+        };
+        var carrier = new Dictionary<string, string> { ["traceparent"] = traceparent, ["tracestate"] = traceState };
+        var theirs = new TraceContextPropagator().Extract(default, carrier, static (c, key) => c.TryGetValue(key, out var v) ? [v] : []);
+
+        var ours = KafkaHeaderPropagation.Extract(headers);
+
+        Assert.Equal(Sampled.TraceId, ours.ActivityContext.TraceId);
+        Assert.Equal(theirs.ActivityContext.TraceState, ours.ActivityContext.TraceState);
     }
 
     [Fact]
@@ -61,16 +100,7 @@ public sealed class KafkaHeaderPropagationTests
     {
         var context = new ActivityContext(Sampled.TraceId, Sampled.SpanId, ActivityTraceFlags.None, "a=1,b=2");
         var headers = new Headers();
-        var before = Baggage.Current;
-        Baggage.Current = Baggage.Create(new Dictionary<string, string> { ["tenant"] = "blue", ["region"] = "eu west" });
-        try
-        {
-            KafkaHeaderPropagation.Inject(context, headers);
-        }
-        finally
-        {
-            Baggage.Current = before;
-        }
+        WithBaggage(new Dictionary<string, string> { ["tenant"] = "blue", ["region"] = "eu west" }, () => KafkaHeaderPropagation.Inject(context, headers));
 
         var extracted = KafkaHeaderPropagation.Extract(headers);
 
@@ -87,6 +117,9 @@ public sealed class KafkaHeaderPropagationTests
     [InlineData("00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01")]
     [InlineData("00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-00")]
     [InlineData("00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-03")]
+    [InlineData("00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-02")]
+    [InlineData("00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-05")]
+    [InlineData("00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-ff")]
     [InlineData("cc-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01-what-a-future-version-adds")]
     public void Reads_what_OpenTelemetry_reads(string traceparent) => AssertAgreesWithOpenTelemetry(traceparent, valid: true);
 
@@ -105,8 +138,35 @@ public sealed class KafkaHeaderPropagationTests
     public void Ignores_a_malformed_traceparent(string traceparent) => AssertAgreesWithOpenTelemetry(traceparent, valid: false);
 
     [Fact]
-    public void Messages_without_headers_have_no_context() =>
+    public void Messages_without_headers_have_no_context()
+    {
         Assert.Equal(default, KafkaHeaderPropagation.Extract(null));
+        Assert.Equal(default, KafkaHeaderPropagation.Extract([]));
+        Assert.Equal(default, KafkaHeaderPropagation.Extract(new Headers { { "app", "value"u8.ToArray() } }));
+    }
+
+    [Fact]
+    public void Baggage_without_a_trace_context_still_arrives()
+    {
+        var extracted = KafkaHeaderPropagation.Extract(new Headers { { "baggage", "tenant=blue"u8.ToArray() } });
+
+        Assert.Equal(default, extracted.ActivityContext);
+        Assert.Equal("blue", extracted.Baggage.GetBaggage("tenant"));
+    }
+
+    private static void WithBaggage(Dictionary<string, string> items, Action action)
+    {
+        var before = Baggage.Current;
+        Baggage.Current = Baggage.Create(items);
+        try
+        {
+            action();
+        }
+        finally
+        {
+            Baggage.Current = before;
+        }
+    }
 
     private static void AssertAgreesWithOpenTelemetry(string traceparent, bool valid)
     {

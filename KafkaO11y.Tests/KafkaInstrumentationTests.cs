@@ -36,6 +36,8 @@ public sealed class KafkaInstrumentationTests : IDisposable
         var builder = Host.CreateApplicationBuilder();
         builder.Configuration["ConnectionStrings:kafka"] = _kafka.BootstrapServers;
         builder.Configuration["Kafka:Consumer:GroupId"] = "instrumentation-test-group";
+        builder.Configuration["Kafka:Producer:ClientId"] = "instrumentation-test-producer";
+        builder.Configuration["Kafka:Consumer:ClientId"] = "instrumentation-test-consumer";
         // Statistics every 100 ms, so the statistics metrics show up within the test.
         builder.Configuration["Kafka:Producer:StatisticsIntervalMs"] = "100";
         builder.Configuration["Kafka:Consumer:StatisticsIntervalMs"] = "100";
@@ -107,6 +109,8 @@ public sealed class KafkaInstrumentationTests : IDisposable
             ["messaging.kafka.offset"] = sent.Offset.Value,
             ["messaging.kafka.message.key"] = "key-1",
             ["server.address"] = "127.0.0.1",
+            ["server.port"] = BootstrapPort,
+            ["messaging.client.id"] = "instrumentation-test-producer",
         });
 
         Assert.Equal(ActivityKind.Consumer, process.Kind);
@@ -120,6 +124,9 @@ public sealed class KafkaInstrumentationTests : IDisposable
             ["messaging.kafka.offset"] = sent.Offset.Value,
             ["messaging.kafka.message.key"] = "key-1",
             ["messaging.consumer.group.name"] = "instrumentation-test-group",
+            ["server.address"] = "127.0.0.1",
+            ["server.port"] = BootstrapPort,
+            ["messaging.client.id"] = "instrumentation-test-consumer",
         });
 
         // The log line written while processing belongs to the processing span.
@@ -128,6 +135,28 @@ public sealed class KafkaInstrumentationTests : IDisposable
             || l.Body?.StartsWith("Processing offset", StringComparison.Ordinal) == true);
         Assert.Equal(process.TraceId, log.TraceId);
         Assert.Equal(process.SpanId, log.SpanId);
+    }
+
+    [Fact]
+    public async Task Processing_sees_the_producers_baggage_not_the_callers()
+    {
+        Baggage.Current = Baggage.Create(new Dictionary<string, string> { ["tenant"] = "blue" });
+        await Producer.ProduceAsync(Topic, new Message<string, byte[]> { Key = "key-3", Value = "{}"u8.ToArray() });
+        var consumed = ConsumeOne();
+
+        Baggage.Current = Baggage.Create(new Dictionary<string, string> { ["caller"] = "worker" });
+        (string? Tenant, string? Caller) seen = default;
+        await Consumer.ProcessAsync(consumed, (_, _) =>
+        {
+            seen = (Baggage.GetBaggage("tenant"), Baggage.GetBaggage("caller"));
+            return Task.CompletedTask;
+        });
+        await Assert.ThrowsAsync<InvalidOperationException>(() =>
+            Consumer.ProcessAsync(consumed, (_, _) => throw new InvalidOperationException("cannot process")));
+
+        Assert.Equal(("blue", null), seen);
+        Assert.Equal("worker", Baggage.GetBaggage("caller"));
+        Assert.Null(Baggage.GetBaggage("tenant"));
     }
 
     [Fact]
@@ -260,8 +289,12 @@ public sealed class KafkaInstrumentationTests : IDisposable
         return null;
     }
 
+    private int BootstrapPort => int.Parse(_kafka.BootstrapServers.Split(',')[0].Split(':')[1], System.Globalization.CultureInfo.InvariantCulture);
+
     private static void AssertTags(Activity span, Dictionary<string, object> expected)
     {
+        var keys = span.TagObjects.Select(t => t.Key).ToList();
+        Assert.True(keys.Count == keys.Distinct().Count(), $"{span.DisplayName} has an attribute twice: {string.Join(", ", keys)}.");
         foreach (var (key, value) in expected)
         {
             Assert.True(span.TagObjects.Any(t => t.Key == key), $"{span.DisplayName} lacks the attribute {key}.");

@@ -13,10 +13,11 @@ namespace KafkaO11y.ServiceDefaults.Kafka;
 /// the format the messaging conventions and other Kafka instrumentations use.
 /// </summary>
 /// <remarks>
-/// Written for every message, so written straight as bytes (a header value is a byte array): no
-/// intermediate string, no header for empty trace state or baggage, and no search-and-remove
-/// unless the message already has headers. Baggage is rare and goes through OpenTelemetry's
-/// <see cref="BaggagePropagator"/>.
+/// Written for every message, so the common case is written straight as bytes (a header value is a
+/// byte array): one <c>traceparent</c>, no intermediate string, no header for empty trace state or
+/// baggage, and no search-and-remove unless the message already has headers. The rare parts go
+/// through OpenTelemetry's own propagators, which validate and limit them: a non-empty trace state
+/// (<see cref="TraceContextPropagator"/>) and baggage (<see cref="BaggagePropagator"/>).
 /// </remarks>
 public static class KafkaHeaderPropagation
 {
@@ -26,29 +27,53 @@ public static class KafkaHeaderPropagation
 
     // "00-" + 32 hex trace id + "-" + 16 hex span id + "-" + 2 hex flags
     private const int TraceParentLength = 55;
+
+    // The flags W3C defines (sampled, random); the others are reserved and must not be passed on.
+    private const int KnownFlags = 0x03;
+
     private static readonly SearchValues<byte> LowerHex = SearchValues.Create("0123456789abcdef"u8);
+    private static readonly TraceContextPropagator TraceContext = new();
     private static readonly BaggagePropagator Baggage = new();
 
-    /// <summary>Writes <paramref name="context"/> and the current baggage into <paramref name="headers"/>, replacing any there.</summary>
+    private static readonly Action<Headers, string, string> SetHeader =
+        static (headers, key, value) => headers.Add(key, Encoding.UTF8.GetBytes(value));
+
+    private static readonly Func<Headers, string, IEnumerable<string>> GetHeader =
+        static (headers, key) => headers.TryGetLastBytes(key, out var value) && value is not null ? [Encoding.UTF8.GetString(value)] : [];
+
+    /// <summary>
+    /// Writes <paramref name="context"/> and the current baggage into <paramref name="headers"/>,
+    /// replacing the context and baggage headers already there (a message sent again carries one
+    /// context: the new one).
+    /// </summary>
     public static void Inject(ActivityContext context, Headers headers)
     {
         ArgumentNullException.ThrowIfNull(headers);
-        if (context == default)
+        if (context.TraceId == default || context.SpanId == default)
         {
             return;
         }
 
-        Set(headers, TraceParentHeader, FormatTraceParent(context));
-        if (!string.IsNullOrEmpty(context.TraceState))
+        if (headers.Count > 0)
         {
-            Set(headers, TraceStateHeader, Encoding.UTF8.GetBytes(context.TraceState));
+            RemoveIfPresent(headers, TraceParentHeader);
+            RemoveIfPresent(headers, TraceStateHeader);
+            RemoveIfPresent(headers, BaggageHeader);
+        }
+
+        if (string.IsNullOrEmpty(context.TraceState))
+        {
+            headers.Add(TraceParentHeader, FormatTraceParent(context));
+        }
+        else
+        {
+            TraceContext.Inject(new PropagationContext(context, default), headers, SetHeader);
         }
 
         var baggage = OpenTelemetry.Baggage.Current;
         if (baggage.Count > 0)
         {
-            Baggage.Inject(new PropagationContext(default, baggage), headers,
-                static (carrier, key, value) => Set(carrier, key, Encoding.UTF8.GetBytes(value)));
+            Baggage.Inject(new PropagationContext(default, baggage), headers, SetHeader);
         }
     }
 
@@ -62,7 +87,7 @@ public static class KafkaHeaderPropagation
 
         // One pass, by index (the enumerator would allocate); the last header of a name wins.
         byte[]? traceParent = null;
-        byte[]? traceState = null;
+        var hasTraceState = false;
         var hasBaggage = false;
         for (var i = 0; i < headers.Count; i++)
         {
@@ -73,7 +98,7 @@ public static class KafkaHeaderPropagation
                     traceParent = header.GetValueBytes();
                     break;
                 case TraceStateHeader:
-                    traceState = header.GetValueBytes();
+                    hasTraceState = true;
                     break;
                 case BaggageHeader:
                     hasBaggage = true;
@@ -81,13 +106,17 @@ public static class KafkaHeaderPropagation
             }
         }
 
-        var context = traceParent is not null && TryParseTraceParent(traceParent, out var parsed)
-            ? WithTraceState(parsed, traceState)
-            : default;
-        var baggage = hasBaggage
-            ? Baggage.Extract(default, headers, static (carrier, key) =>
-                carrier.TryGetLastBytes(key, out var value) && value is not null ? [Encoding.UTF8.GetString(value)] : []).Baggage
-            : default;
+        ActivityContext context;
+        if (hasTraceState)
+        {
+            context = TraceContext.Extract(default, headers, GetHeader).ActivityContext;
+        }
+        else if (traceParent is null || !TryParseTraceParent(traceParent, out context))
+        {
+            context = default;
+        }
+
+        var baggage = hasBaggage ? Baggage.Extract(default, headers, GetHeader).Baggage : default;
         return new PropagationContext(context, baggage);
     }
 
@@ -102,7 +131,7 @@ public static class KafkaHeaderPropagation
         Encoding.ASCII.GetBytes(context.SpanId.ToHexString(), bytes.AsSpan(36, 16));
         bytes[52] = (byte)'-';
         bytes[53] = (byte)'0';
-        bytes[54] = (context.TraceFlags & ActivityTraceFlags.Recorded) != 0 ? (byte)'1' : (byte)'0';
+        bytes[54] = (byte)('0' + ((int)context.TraceFlags & KnownFlags));
         return bytes;
     }
 
@@ -132,31 +161,24 @@ public static class KafkaHeaderPropagation
         context = new ActivityContext(
             ActivityTraceId.CreateFromUtf8String(traceId),
             ActivitySpanId.CreateFromUtf8String(spanId),
-            (ActivityTraceFlags)(HexDigit(flags[0]) << 4 | HexDigit(flags[1])),
+            (ActivityTraceFlags)(HexDigit(flags[1]) & KnownFlags),
             traceState: null,
             isRemote: true);
         return true;
     }
 
-    private static ActivityContext WithTraceState(ActivityContext context, byte[]? traceState) =>
-        traceState is { Length: > 0 }
-            ? new ActivityContext(context.TraceId, context.SpanId, context.TraceFlags, Encoding.UTF8.GetString(traceState), isRemote: true)
-            : context;
-
     private static int HexDigit(byte digit) => digit <= '9' ? digit - '0' : digit - 'a' + 10;
 
-    /// <summary>Adds the header; a message sent again (a retry) must carry one context, not two.</summary>
-    private static void Set(Headers headers, string key, byte[] value)
+    // Confluent's Headers.Remove allocates a closure: look first, remove only when there is something to remove.
+    private static void RemoveIfPresent(Headers headers, string key)
     {
         for (var i = 0; i < headers.Count; i++)
         {
             if (headers[i].Key == key)
             {
                 headers.Remove(key);
-                break;
+                return;
             }
         }
-
-        headers.Add(key, value);
     }
 }
