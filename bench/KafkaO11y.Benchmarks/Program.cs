@@ -1,6 +1,4 @@
 using KafkaO11y.Benchmarks;
-using OpenTelemetry;
-using OpenTelemetry.Context.Propagation;
 
 BenchmarkOptions? options;
 try
@@ -19,10 +17,6 @@ if (options is null)
     Console.WriteLine(BenchmarkOptions.Usage);
     return 0;
 }
-
-// What the OpenTelemetry SDK installs anyway; set here so the propagation-only consumer does not
-// depend on when the SDK happens to be initialised.
-Sdk.SetDefaultTextMapPropagator(new CompositeTextMapPropagator([new TraceContextPropagator(), new BaggagePropagator()]));
 
 try
 {

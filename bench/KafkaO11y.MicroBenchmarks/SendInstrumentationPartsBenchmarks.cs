@@ -34,7 +34,7 @@ public class SendInstrumentationPartsBenchmarks : InstrumentationBenchmark
             KafkaProducerInstrumentation.AddSendTags(activity, Producer, Topic, Key);
         }
 
-        new KafkaSendOperation(activity, Topic, 0).Succeeded(Acknowledged);
+        new KafkaSendOperation(activity, Topic, Stopwatch.GetTimestamp()).Succeeded(Acknowledged);
     }
 
     [Benchmark(Description = "send metrics")]
