@@ -7,9 +7,13 @@ namespace KafkaO11y.ServiceDefaults.Kafka;
 
 /// <summary>
 /// Processing of a consumed message inside a <c>process {topic}</c> span (kind Consumer) that
-/// continues the producer's trace: the span is a child of the context in the message headers and
-/// also links to it, as the messaging conventions allow for single-message processing.
+/// continues the producer's trace: the span links to the context in the message headers, as the
+/// messaging conventions require, and is its child, as they allow for single-message processing.
 /// </summary>
+/// <remarks>
+/// The client's id, group and bootstrap server come from the consumer instance that
+/// <c>AddKafkaConsumer</c> built: a consumer built elsewhere, or wrapped, is traced without them.
+/// </remarks>
 public static class KafkaConsumerInstrumentation
 {
     public static Task ProcessAsync<TKey, TValue>(
