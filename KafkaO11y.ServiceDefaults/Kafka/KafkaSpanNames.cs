@@ -14,6 +14,7 @@ internal sealed class KafkaSpanNames(string operation)
     public static readonly KafkaSpanNames Process = new(MessagingAttributes.Operations.Process);
 
     private readonly ConcurrentDictionary<string, string> _names = new();
+    private int _count;
 
     public string For(string topic)
     {
@@ -23,9 +24,10 @@ internal sealed class KafkaSpanNames(string operation)
         }
 
         name = $"{operation} {topic}";
-        if (_names.Count < MaxTopics)
+        // ConcurrentDictionary.Count takes every lock: keep a count of our own.
+        if (Volatile.Read(ref _count) < MaxTopics && _names.TryAdd(topic, name))
         {
-            _names.TryAdd(topic, name);
+            Interlocked.Increment(ref _count);
         }
 
         return name;
