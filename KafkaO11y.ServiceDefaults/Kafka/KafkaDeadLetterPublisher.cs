@@ -40,7 +40,7 @@ public sealed partial class KafkaDeadLetterPublisher(IProducer<string, byte[]> p
             headers.Add(header.Key, header.GetValueBytes());
         }
 
-        if (failed.Message.Headers?.TryGetLastBytes("traceparent", out var traceparent) == true)
+        if (failed.Message.Headers?.TryGetLastBytes(KafkaHeaderPropagation.TraceParentHeader, out var traceparent) == true)
         {
             headers.Add(SourceTraceparentHeader, traceparent);
         }

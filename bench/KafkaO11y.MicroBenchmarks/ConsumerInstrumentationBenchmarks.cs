@@ -1,5 +1,4 @@
 using System.Diagnostics;
-using System.Text;
 using BenchmarkDotNet.Attributes;
 using Confluent.Kafka;
 using KafkaO11y.ServiceDefaults.Kafka;
@@ -19,7 +18,6 @@ public class ConsumerInstrumentationBenchmarks : InstrumentationBenchmark
 
     public ConsumerInstrumentationBenchmarks()
     {
-        var producer = new ActivityContext(ActivityTraceId.CreateRandom(), ActivitySpanId.CreateRandom(), ActivityTraceFlags.Recorded);
         _consumed = new ConsumeResult<string, byte[]>
         {
             TopicPartitionOffset = Acknowledged,
@@ -28,9 +26,10 @@ public class ConsumerInstrumentationBenchmarks : InstrumentationBenchmark
                 Key = Key,
                 Value = new byte[100],
                 Timestamp = new Timestamp(DateTime.UtcNow),
-                Headers = new Headers { { "traceparent", Encoding.ASCII.GetBytes($"00-{producer.TraceId}-{producer.SpanId}-01") } },
+                Headers = [],
             },
         };
+        KafkaHeaderPropagation.Inject(RemoteContext, _consumed.Message.Headers);
     }
 
     [Benchmark(Description = "traceparent extraction")]

@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using BenchmarkDotNet.Attributes;
 using Confluent.Kafka;
 using KafkaO11y.ServiceDefaults.Kafka;
@@ -15,6 +16,10 @@ public abstract class InstrumentationBenchmark
     protected static readonly KafkaClientInfo Producer = new("kafka-o11y-producer", "127.0.0.1", 9092, ConsumerGroup: null);
     protected static readonly KafkaClientInfo Consumer = new("kafka-o11y-consumer", "127.0.0.1", 9092, "kafka-o11y-consumer");
     protected static readonly TopicPartitionOffset Acknowledged = new(Topic, 1, 123_456);
+
+    /// <summary>A sampled context from elsewhere: the producer's request, or the consumed message's producer.</summary>
+    protected static readonly ActivityContext RemoteContext =
+        new(ActivityTraceId.CreateRandom(), ActivitySpanId.CreateRandom(), ActivityTraceFlags.Recorded);
 
     private InstrumentationTelemetry? _telemetry;
 

@@ -12,9 +12,6 @@ namespace KafkaO11y.MicroBenchmarks;
 /// </summary>
 public class ProducerInstrumentationBenchmarks : InstrumentationBenchmark
 {
-    private static readonly ActivityContext CallerContext =
-        new(ActivityTraceId.CreateRandom(), ActivitySpanId.CreateRandom(), ActivityTraceFlags.Recorded);
-
     private readonly byte[] _value = new byte[100];
 
     [Benchmark(Description = "message only")]
@@ -24,7 +21,7 @@ public class ProducerInstrumentationBenchmarks : InstrumentationBenchmark
     public Message<string, byte[]> HeaderOnly()
     {
         var message = new Message<string, byte[]> { Key = Key, Value = _value, Headers = [] };
-        KafkaHeaderPropagation.Inject(CallerContext, message.Headers);
+        KafkaHeaderPropagation.Inject(RemoteContext, message.Headers);
         return message;
     }
 
