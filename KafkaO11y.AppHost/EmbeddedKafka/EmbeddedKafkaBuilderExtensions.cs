@@ -19,6 +19,7 @@ public static class EmbeddedKafkaBuilderExtensions
 
         return builder.AddResource(kafka)
             .ExcludeFromManifest()
+            .WithAnnotation(new KafkaClientSettingsAnnotation(EmbeddedKafkaCluster.ClientSettings))
             .WithInitialState(new CustomResourceSnapshot
             {
                 ResourceType = "EmbeddedKafka",

@@ -56,6 +56,17 @@ public sealed class EmbeddedKafkaCluster : IDisposable
     /// <summary>Number of brokers, with ids 1 to <see cref="Brokers"/>.</summary>
     public int Brokers { get; }
 
+    /// <summary>
+    /// What a client of the mock cluster should set, as ServiceDefaults' configuration keys. A real
+    /// broker answers a waiting fetch as soon as data arrives; the mock cluster waits out
+    /// fetch.wait.max.ms (500 ms by default), which would add ~250 ms to every message's end-to-end
+    /// latency. Measured: p50 248 ms -> 6 ms.
+    /// </summary>
+    public static IReadOnlyDictionary<string, string> ClientSettings { get; } = new Dictionary<string, string>
+    {
+        ["Kafka:Consumer:FetchWaitMaxMs"] = "10",
+    };
+
     public static EmbeddedKafkaCluster Start(int brokers, IEnumerable<KafkaTopic> topics)
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(brokers, 1);

@@ -1,4 +1,5 @@
 using Confluent.Kafka;
+using KafkaO11y.AppHost.EmbeddedKafka;
 using KafkaO11y.ServiceDefaults.Kafka;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
@@ -24,13 +25,14 @@ internal static class KafkaClients
     // before fetching again: at saturation that timer, not the consumer's work, would set the throughput.
     private const int FetchQueueBackoffMs = 10;
 
-    // What the AppHost gives the services on embedded Kafka (Kafka__Consumer__FetchWaitMaxMs=10). The
+    // What the AppHost gives the services on embedded Kafka (EmbeddedKafkaCluster.ClientSettings). The
     // mock broker answers a fetch that finds no data only once the whole fetch.wait.max.ms has passed,
     // even if messages arrive meanwhile (rdkafka_mock_handlers.c, Fetch: "If there was no data, delay
     // up to MaxWait", it does not cut the wait short as a real broker does at fetch.min.bytes). With
     // librdkafka's default of 500 ms that wait, not the client, would be the end-to-end latency; with
     // 10 ms a message that arrives during an empty fetch waits up to 10 ms for the next one.
-    private const int FetchWaitMaxMs = 10;
+    private static readonly int FetchWaitMaxMs =
+        int.Parse(EmbeddedKafkaCluster.ClientSettings["Kafka:Consumer:FetchWaitMaxMs"], System.Globalization.CultureInfo.InvariantCulture);
 
     public static Client<IProducer<string, byte[]>> Producer(Variant variant, string bootstrapServers)
     {

@@ -245,7 +245,6 @@ internal static class ServiceMemoryBenchmark
             ["ASPNETCORE_ENVIRONMENT"] = "Production",
             ["ConnectionStrings__kafka"] = kafka.BootstrapServers,
             ["Messaging__Topic"] = Topic,
-            ["Kafka__Consumer__FetchWaitMaxMs"] = "10",
             ["OTEL_SERVICE_NAME"] = service,
             // Set in both variants: with OTEL_SDK_DISABLED the sink must then receive nothing, which shows the SDK is off.
             ["OTEL_EXPORTER_OTLP_ENDPOINT"] = $"{sink.Address}/{service}",
@@ -256,6 +255,11 @@ internal static class ServiceMemoryBenchmark
             ["OTEL_METRIC_EXPORT_INTERVAL"] = "1000",
             ["OTEL_METRICS_EXEMPLAR_FILTER"] = "trace_based",
         };
+        foreach (var (key, value) in EmbeddedKafkaCluster.ClientSettings)
+        {
+            environment[key.Replace(":", "__", StringComparison.Ordinal)] = value;
+        }
+
         if (variant == ServiceVariant.Uninstrumented)
         {
             // OpenTelemetry .NET 1.15+: the TracerProvider, MeterProvider and LoggerProvider the
