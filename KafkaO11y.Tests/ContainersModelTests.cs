@@ -44,6 +44,7 @@ public sealed class ContainersModelTests(AppHostModels models)
             }
 
             var image = container.Annotations.OfType<ContainerImageAnnotation>().Single();
+            Assert.False(string.IsNullOrEmpty(image.Tag), $"{container.Name}: image '{image.Image}' has no tag.");
             AssertPinned(container.Name, $"{image.Image}:{image.Tag}");
         }
     }

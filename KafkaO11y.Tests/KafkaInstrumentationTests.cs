@@ -155,6 +155,8 @@ public sealed class KafkaInstrumentationTests : IDisposable
             Consumer.ProcessAsync(consumed, (_, _) => throw new InvalidOperationException("cannot process")));
 
         Assert.Equal(("blue", null), seen);
+        // The caller keeps its own baggage, after success and failure alike. Not a given: OpenTelemetry
+        // keeps Baggage.Current in a holder shared with the caller, so ProcessAsync must restore it.
         Assert.Equal("worker", Baggage.GetBaggage("caller"));
         Assert.Null(Baggage.GetBaggage("tenant"));
     }

@@ -56,8 +56,9 @@ public static class KafkaConsumerInstrumentation
             activity.AddClientTags(client);
         }
 
-        // The producer's baggage is the processing's baggage. Setting it (an AsyncLocal) costs an
-        // allocation each way, so only when there is baggage to set or to clear.
+        // The producer's baggage is the processing's baggage. Setting it costs an allocation each way,
+        // so only when there is baggage to set or to clear. It must be put back afterwards: OpenTelemetry
+        // keeps Baggage.Current in a holder shared with the caller, so the change would flow back.
         var callersBaggage = Baggage.Current;
         var replaceBaggage = producerContext.Baggage.Count > 0 || callersBaggage.Count > 0;
         if (replaceBaggage)

@@ -55,8 +55,6 @@ internal sealed class ServiceProcess : IAsyncDisposable
 
     public int Id => _process.Id;
 
-    public bool HasExited => _process.HasExited;
-
     /// <summary>Starts <c>dotnet {assembly}</c> in the assembly's folder (its content root: appsettings.json), listening on a free loopback port.</summary>
     public static ServiceProcess Start(string name, string assemblyPath, IReadOnlyDictionary<string, string> environment)
     {
