@@ -9,8 +9,6 @@ internal static class ConsumerBenchmark
 {
     private static readonly TimeSpan PollTimeout = TimeSpan.FromMilliseconds(100);
     private static readonly TimeSpan Timeout = TimeSpan.FromSeconds(120);
-    private static readonly Func<ConsumeResult<string, byte[]>, CancellationToken, Task> EmptyHandler =
-        static (_, _) => Task.CompletedTask;
 
     /// <summary>
     /// Take every partition of the topic in a new group (so from the earliest offsets), then consume,
@@ -26,12 +24,11 @@ internal static class ConsumerBenchmark
     {
         using var client = KafkaClients.Consumer(variant, bootstrapServers, groupId);
         var consumer = client.Instance;
-        // Offset.Unset: the group's committed offset, of which a new group has none: auto.offset.reset=earliest.
-        consumer.Assign(Enumerable.Range(0, topic.Partitions).Select(partition => new TopicPartitionOffset(topic.Name, partition, Offset.Unset)));
+        consumer.AssignAll(topic);
+        var handler = new VariantHandler(consumer, variant);
 
         var waited = Stopwatch.StartNew();
         var handled = 0;
-        var contexts = 0;
         var clock = default(MeasurementClock);
         while (handled < count)
         {
@@ -51,20 +48,7 @@ internal static class ConsumerBenchmark
                 clock = MeasurementClock.Start();
             }
 
-            switch (variant)
-            {
-                case Variant.PropagationOnly:
-                    if (KafkaHeaderPropagation.Extract(consumed.Message.Headers).ActivityContext.TraceId != default)
-                    {
-                        contexts++;
-                    }
-
-                    break;
-                case Variant.Full:
-                    await consumer.ProcessAsync(consumed, EmptyHandler);
-                    break;
-            }
-
+            await handler.HandleAsync(consumed);
             consumer.StoreOffset(consumed);
             handled++;
         }
@@ -74,9 +58,9 @@ internal static class ConsumerBenchmark
             expectedSpans: variant == Variant.Full ? count : 0);
         consumer.Close();
 
-        if (variant == Variant.PropagationOnly && contexts != count)
+        if (variant == Variant.PropagationOnly && handler.WithContext != count)
         {
-            throw new InvalidOperationException($"Only {contexts} of {count} messages carried a trace context.");
+            throw new InvalidOperationException($"Only {handler.WithContext} of {count} messages carried a trace context.");
         }
 
         return measurement;

@@ -93,12 +93,10 @@ internal static class LatencyBenchmark
             ConsumerTuning.AsTheServicesOnEmbeddedKafka);
         var producer = producerClient.Instance;
         var consumer = consumerClient.Instance;
-        // Assigned, not subscribed: the embedded broker holds a new group's first join for about 3 s.
-        // Offset.Unset: the new group has no committed offset, so auto.offset.reset=earliest applies.
-        consumer.Assign(Enumerable.Range(0, topic.Partitions).Select(partition => new TopicPartitionOffset(topic.Name, partition, Offset.Unset)));
+        consumer.AssignAll(topic);
 
         var receiver = new Receiver(variant, count, unrecorded, topic.Partitions);
-        var deliveries = new DeliveryErrors();
+        var deliveries = new DeliveryCounter();
         using var stop = new CancellationTokenSource();
         var receiving = Task.Factory.StartNew(() => receiver.RunAsync(consumer, stop.Token), stop.Token,
             TaskCreationOptions.LongRunning, TaskScheduler.Default).Unwrap();
@@ -137,7 +135,7 @@ internal static class LatencyBenchmark
             await receiving;
             var gcPause = GC.GetTotalPauseDuration() - gcPausedBefore;
             var otherCpu = OtherLoad.Share(loadBefore, OtherLoad.Take());
-            deliveries.ThrowIfFailed(variant, rate);
+            deliveries.ThrowIfFailed($"{variant.Name()} at {rate} msg/s");
             consumer.Close();
             return receiver.Result(sendLags[unrecorded..], gcPause, otherCpu, expectedSpans: variant == Variant.Full ? 2L * (count + topic.Partitions) : 0);
         }
@@ -163,7 +161,7 @@ internal static class LatencyBenchmark
     /// counts from their due time.
     /// </summary>
     private static void Send(IProducer<string, byte[]> producer, Variant variant, string topic, int rate, int count,
-        string[] keys, long[] sendLags, DeliveryErrors deliveries)
+        string[] keys, long[] sendLags, DeliveryCounter deliveries)
     {
         var start = Stopwatch.GetTimestamp() + Stopwatch.Frequency / 100;
         for (var i = 0; i < count; i++)
@@ -181,14 +179,7 @@ internal static class LatencyBenchmark
         var value = new byte[ValueSize];
         BinaryPrimitives.WriteInt64LittleEndian(value, scheduled);
         BinaryPrimitives.WriteInt32LittleEndian(value.AsSpan(sizeof(long)), index);
-        var message = new Message<string, byte[]> { Key = key, Value = value };
-        if (variant == Variant.PropagationOnly)
-        {
-            message.Headers = [];
-            KafkaHeaderPropagation.Inject(Traceparent.FixedContext, message.Headers);
-        }
-
-        return message;
+        return VariantWork.NewMessage(variant, key, value);
     }
 
     public static double Milliseconds(long stopwatchTicks) => stopwatchTicks * 1_000.0 / Stopwatch.Frequency;
@@ -200,23 +191,22 @@ internal static class LatencyBenchmark
     /// <summary>The consumer's side, on its own thread: consume, handle as the variant does, store the offset, record.</summary>
     private sealed class Receiver(Variant variant, int count, int unrecorded, int partitions)
     {
-        private static readonly Func<ConsumeResult<string, byte[]>, CancellationToken, Task> EmptyHandler =
-            static (_, _) => Task.CompletedTask;
-
         private readonly TaskCompletionSource _handshakeDone = new(TaskCreationOptions.RunContinuationsAsynchronously);
         private readonly long[] _latencies = new long[count - unrecorded];
         private readonly bool[] _seen = new bool[count];
         private int _handshakes;
         private int _received;
         private int _recorded;
-        private int _withContext;
 
         public Task HandshakeDone => _handshakeDone.Task;
 
         public int Received => Volatile.Read(ref _received);
 
+        private VariantHandler? _handler;
+
         public async Task RunAsync(IConsumer<string, byte[]> consumer, CancellationToken stop)
         {
+            _handler = new VariantHandler(consumer, variant);
             while (Received < count && !stop.IsCancellationRequested)
             {
                 var consumed = consumer.Consume(PollTimeout);
@@ -225,20 +215,7 @@ internal static class LatencyBenchmark
                     continue;
                 }
 
-                switch (variant)
-                {
-                    case Variant.PropagationOnly:
-                        if (KafkaHeaderPropagation.Extract(consumed.Message.Headers).ActivityContext.TraceId != default)
-                        {
-                            _withContext++;
-                        }
-
-                        break;
-                    case Variant.Full:
-                        await consumer.ProcessAsync(consumed, EmptyHandler, stop);
-                        break;
-                }
-
+                await _handler.HandleAsync(consumed, stop);
                 consumer.StoreOffset(consumed);
                 var handled = Stopwatch.GetTimestamp();
 
@@ -278,40 +255,14 @@ internal static class LatencyBenchmark
             }
 
             // Every message, the first per partition included, carries a traceparent header.
-            if (variant == Variant.PropagationOnly && _withContext != count + partitions)
+            if (variant == Variant.PropagationOnly && _handler?.WithContext != count + partitions)
             {
-                throw new BenchmarkFailedException($"Propagation only: {_withContext} of {count + partitions} messages carried a trace context.");
+                throw new BenchmarkFailedException($"Propagation only: {_handler?.WithContext} of {count + partitions} messages carried a trace context.");
             }
 
             Array.Sort(_latencies);
             Array.Sort(sendLags);
             return new LatencyMeasurement(_latencies, sendLags, gcPause, otherCpu, expectedSpans);
-        }
-    }
-
-    /// <summary>Counts failed deliveries (served on the producer's delivery thread).</summary>
-    private sealed class DeliveryErrors
-    {
-        private long _failed;
-        private string? _firstError;
-
-        public DeliveryErrors() => Handler = report =>
-        {
-            if (report.Error.IsError)
-            {
-                _firstError ??= report.Error.ToString();
-                Interlocked.Increment(ref _failed);
-            }
-        };
-
-        public Action<DeliveryReport<string, byte[]>> Handler { get; }
-
-        public void ThrowIfFailed(Variant variant, int rate)
-        {
-            if (Interlocked.Read(ref _failed) > 0)
-            {
-                throw new BenchmarkFailedException($"{variant.Name()} at {rate} msg/s: {_failed} message(s) failed; first error: {_firstError}.");
-            }
         }
     }
 }

@@ -52,17 +52,11 @@ internal static class ProducerBenchmark
     {
         var deliveries = new DeliveryCounter();
         var handler = deliveries.Handler;
-        var addTraceparent = variant == Variant.PropagationOnly;
         long backoffs = 0;
 
         for (var i = 0; i < count; i++)
         {
-            var message = new Message<string, byte[]> { Key = keys[i % keys.Length], Value = value };
-            if (addTraceparent)
-            {
-                message.Headers = [];
-                KafkaHeaderPropagation.Inject(Traceparent.FixedContext, message.Headers);
-            }
+            var message = VariantWork.NewMessage(variant, keys[i % keys.Length], value);
 
             while (true)
             {
@@ -88,49 +82,6 @@ internal static class ProducerBenchmark
 
         deliveries.WaitFor(count, DeliveryReportTimeout);
         return backoffs;
-    }
-
-    /// <summary>Counts delivery reports (served on the client's polling thread) and fails on any error.</summary>
-    private sealed class DeliveryCounter
-    {
-        private long _delivered;
-        private long _failed;
-        private string? _firstError;
-
-        public DeliveryCounter() => Handler = report =>
-        {
-            if (report.Error.IsError)
-            {
-                _firstError ??= report.Error.ToString();
-                Interlocked.Increment(ref _failed);
-            }
-            else
-            {
-                Interlocked.Increment(ref _delivered);
-            }
-        };
-
-        public Action<DeliveryReport<string, byte[]>> Handler { get; }
-
-        public void WaitFor(int count, TimeSpan timeout)
-        {
-            // Flush returns once the reports are out of librdkafka's queue; the last handler may still be running.
-            var waited = Stopwatch.StartNew();
-            while (Interlocked.Read(ref _delivered) + Interlocked.Read(ref _failed) < count)
-            {
-                if (waited.Elapsed > timeout)
-                {
-                    throw new InvalidOperationException($"Only {_delivered + _failed} of {count} delivery reports arrived.");
-                }
-
-                Thread.Yield();
-            }
-
-            if (_failed > 0)
-            {
-                throw new InvalidOperationException($"{_failed} of {count} message(s) failed; first error: {_firstError}.");
-            }
-        }
     }
 }
 
