@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using System.Reflection;
 using System.Text.RegularExpressions;
 using KafkaO11y.Tests.Observability;
@@ -76,28 +75,7 @@ public sealed class BenchmarkProgramTests
         var program = Repository.PathOf($"bench/KafkaO11y.Benchmarks/bin/{configuration}/net10.0/KafkaO11y.Benchmarks.dll");
         Assert.True(File.Exists(program), $"{program} was not built.");
 
-        var start = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true };
-        start.ArgumentList.Add(program);
-        foreach (var argument in arguments)
-        {
-            start.ArgumentList.Add(argument);
-        }
-
-        using var process = Process.Start(start)!;
-        var output = process.StandardOutput.ReadToEndAsync();
-        var errors = process.StandardError.ReadToEndAsync();
-        using var timeout = new CancellationTokenSource(Timeout);
-        try
-        {
-            await process.WaitForExitAsync(timeout.Token);
-        }
-        catch (OperationCanceledException)
-        {
-            process.Kill(entireProcessTree: true);
-            throw new TimeoutException($"The benchmark did not finish in {Timeout}.\n{await errors}");
-        }
-
-        return (process.ExitCode, await output, await errors);
+        return await ChildProcess.RunAsync("dotnet", [program, .. arguments], timeout: Timeout);
     }
 
 }

@@ -1,5 +1,3 @@
-using System.Diagnostics;
-
 namespace KafkaO11y.Tests.Observability;
 
 /// <summary>
@@ -36,21 +34,7 @@ public sealed record ExternalTool(string Name, string InstallHint)
     /// <summary>Runs the tool and returns its exit code and everything it printed.</summary>
     public (int ExitCode, string Output) Run(string workingDirectory, params string[] arguments)
     {
-        var start = new ProcessStartInfo(RequirePath())
-        {
-            WorkingDirectory = workingDirectory,
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-        };
-        foreach (var argument in arguments)
-        {
-            start.ArgumentList.Add(argument);
-        }
-
-        using var process = Process.Start(start)!;
-        var stdout = process.StandardOutput.ReadToEndAsync();
-        var stderr = process.StandardError.ReadToEndAsync();
-        process.WaitForExit();
-        return (process.ExitCode, stdout.Result + stderr.Result);
+        var (exitCode, output, errors) = ChildProcess.RunAsync(RequirePath(), arguments, workingDirectory).GetAwaiter().GetResult();
+        return (exitCode, output + errors);
     }
 }
