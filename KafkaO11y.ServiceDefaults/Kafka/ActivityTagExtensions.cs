@@ -12,11 +12,33 @@ internal static class ActivityTagExtensions
         }
     }
 
-    /// <summary>The client's attributes that Kafka's client API does not tell: client id, first bootstrap server.</summary>
-    public static void AddClientTags(this Activity activity, KafkaClientInfo client)
+    /// <summary>
+    /// The attributes of a send or process span known before the operation ends, from the
+    /// conventions, including the client's that Kafka's client API does not tell (client id, group,
+    /// first bootstrap server).
+    /// </summary>
+    public static void AddOperationTags(this Activity activity, string operation, string topic, string? key, KafkaClientInfo client)
     {
+        // AddTag, not SetTag: each name is added once, so no search of the tags added so far.
+        activity.AddTag(MessagingAttributes.System, MessagingAttributes.KafkaSystem);
+        activity.AddTag(MessagingAttributes.OperationName, operation);
+        activity.AddTag(MessagingAttributes.OperationType, operation);
+        activity.AddTag(MessagingAttributes.DestinationName, topic);
+        activity.AddTagIfNotNull(MessagingAttributes.KafkaMessageKey, key);
+        activity.AddTagIfNotNull(MessagingAttributes.ConsumerGroupName, client.ConsumerGroup); // null for a producer
         activity.AddTagIfNotNull(MessagingAttributes.ClientId, client.ClientId);
         activity.AddTagIfNotNull(MessagingAttributes.ServerAddress, client.ServerAddress);
         activity.AddTagIfNotNull(MessagingAttributes.ServerPort, client.ServerPortTag);
+    }
+
+    /// <summary>A failed send or process: error status, <c>error.type</c> and the exception, if any.</summary>
+    public static void RecordFailure(this Activity activity, string errorType, Exception? exception)
+    {
+        activity.SetStatus(ActivityStatusCode.Error, exception?.Message ?? errorType);
+        activity.SetTag(MessagingAttributes.ErrorType, errorType);
+        if (exception is not null)
+        {
+            activity.AddException(exception);
+        }
     }
 }

@@ -26,14 +26,9 @@ public sealed class InstrumentedProducer<TKey, TValue>(IProducer<TKey, TValue> i
             send.Succeeded(result.TopicPartitionOffset);
             return result;
         }
-        catch (ProduceException<TKey, TValue> e)
-        {
-            send.Failed(e.Error.Code.ToString(), e);
-            throw;
-        }
         catch (Exception e)
         {
-            send.Failed(e.GetType().FullName!, e);
+            send.Failed(e is ProduceException<TKey, TValue> produce ? produce.Error.Code.ToString() : e.GetType().FullName!, e);
             throw;
         }
     }

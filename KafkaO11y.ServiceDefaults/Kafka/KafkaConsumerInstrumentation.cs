@@ -44,16 +44,9 @@ public static class KafkaConsumerInstrumentation
             ActivityKind.Consumer, producerContext.ActivityContext, tags: null, links, name: KafkaSpanNames.Process.For(topic));
         if (activity is { IsAllDataRequested: true })
         {
-            // AddTag, not SetTag: each name is added once, so no search of the tags added so far.
-            activity.AddTag(MessagingAttributes.System, MessagingAttributes.KafkaSystem);
-            activity.AddTag(MessagingAttributes.OperationName, MessagingAttributes.Operations.Process);
-            activity.AddTag(MessagingAttributes.OperationType, MessagingAttributes.Operations.Process);
-            activity.AddTag(MessagingAttributes.DestinationName, topic);
+            activity.AddOperationTags(MessagingAttributes.Operations.Process, topic, consumed.Message.Key as string, client);
             activity.AddTag(MessagingAttributes.PartitionId, partition);
             activity.AddTag(MessagingAttributes.KafkaOffset, consumed.Offset.Value);
-            activity.AddTagIfNotNull(MessagingAttributes.KafkaMessageKey, consumed.Message.Key as string);
-            activity.AddTagIfNotNull(MessagingAttributes.ConsumerGroupName, client.ConsumerGroup);
-            activity.AddClientTags(client);
         }
 
         // The producer's baggage is the processing's baggage. Setting it costs an allocation each way,
@@ -74,9 +67,7 @@ public static class KafkaConsumerInstrumentation
         catch (Exception e)
         {
             var errorType = e.GetType().FullName!;
-            activity?.SetStatus(ActivityStatusCode.Error, e.Message);
-            activity?.SetTag(MessagingAttributes.ErrorType, errorType);
-            activity?.AddException(e);
+            activity?.RecordFailure(errorType, e);
             metrics.Failed(errorType);
             throw;
         }

@@ -121,7 +121,7 @@ public static class KafkaHeaderPropagation
     }
 
     /// <summary>W3C <c>traceparent</c>: <c>00-{trace id}-{span id}-{flags}</c>, 55 ASCII bytes.</summary>
-    internal static byte[] FormatTraceParent(in ActivityContext context)
+    private static byte[] FormatTraceParent(in ActivityContext context)
     {
         var bytes = new byte[TraceParentLength];
         "00-"u8.CopyTo(bytes);
@@ -136,7 +136,7 @@ public static class KafkaHeaderPropagation
     }
 
     /// <summary>Parses a W3C <c>traceparent</c> as the specification asks: lower-case hex, no all-zero id, version ff invalid.</summary>
-    internal static bool TryParseTraceParent(ReadOnlySpan<byte> value, out ActivityContext context)
+    private static bool TryParseTraceParent(ReadOnlySpan<byte> value, out ActivityContext context)
     {
         context = default;
         // Version 00 is exactly 55 bytes; a later version may append fields after a '-'.

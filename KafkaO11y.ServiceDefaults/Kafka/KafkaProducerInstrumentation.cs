@@ -27,16 +27,8 @@ internal static class KafkaProducerInstrumentation
     }
 
     /// <summary>The send span's attributes known before Kafka answers.</summary>
-    internal static void AddSendTags(Activity activity, KafkaClientInfo client, string topic, string? key)
-    {
-        // AddTag, not SetTag: each name is added once, so no search of the tags added so far.
-        activity.AddTag(MessagingAttributes.System, MessagingAttributes.KafkaSystem);
-        activity.AddTag(MessagingAttributes.OperationName, MessagingAttributes.Operations.Send);
-        activity.AddTag(MessagingAttributes.OperationType, MessagingAttributes.Operations.Send);
-        activity.AddTag(MessagingAttributes.DestinationName, topic);
-        activity.AddTagIfNotNull(MessagingAttributes.KafkaMessageKey, key);
-        activity.AddClientTags(client);
-    }
+    internal static void AddSendTags(Activity activity, KafkaClientInfo client, string topic, string? key) =>
+        activity.AddOperationTags(MessagingAttributes.Operations.Send, topic, key, client);
 }
 
 /// <summary>One send in flight: ends its span and records its metrics once Kafka answered.</summary>
@@ -58,13 +50,7 @@ internal readonly record struct KafkaSendOperation(Activity? Activity, string To
     {
         if (Activity is not null)
         {
-            Activity.SetStatus(ActivityStatusCode.Error, exception?.Message ?? errorType);
-            Activity.SetTag(MessagingAttributes.ErrorType, errorType);
-            if (exception is not null)
-            {
-                Activity.AddException(exception);
-            }
-
+            Activity.RecordFailure(errorType, exception);
             Activity.Dispose();
         }
 
