@@ -10,9 +10,10 @@ namespace KafkaO11y.Consumer;
 public sealed class ProcessingOptions
 {
     public const string Section = "Processing";
+    public const int MaxDelayMilliseconds = 60_000;
 
     /// <summary>How long processing one message takes.</summary>
-    [Range(0, 60_000)]
+    [Range(0, MaxDelayMilliseconds)]
     public int DelayMilliseconds { get; set; } = 20;
 
     /// <summary>Attempts per message before it goes to the dead-letter topic (failures other than a malformed message).</summary>

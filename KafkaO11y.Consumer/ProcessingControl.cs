@@ -30,8 +30,6 @@ public sealed class ProcessingControl(IOptions<ProcessingOptions> options)
 
 public static class ProcessingEndpoints
 {
-    public const int MaxDelayMilliseconds = 60_000;
-
     public static IEndpointRouteBuilder MapProcessingEndpoints(this IEndpointRouteBuilder app)
     {
         app.MapGet("/processing", (ProcessingControl control) => control.Settings)
@@ -50,9 +48,9 @@ public static class ProcessingEndpoints
         }
         else
         {
-            if (update.DelayMilliseconds is < 0 or > MaxDelayMilliseconds)
+            if (update.DelayMilliseconds is < 0 or > ProcessingOptions.MaxDelayMilliseconds)
             {
-                errors["delayMilliseconds"] = [$"The delay must be between 0 and {MaxDelayMilliseconds} ms."];
+                errors["delayMilliseconds"] = [$"The delay must be between 0 and {ProcessingOptions.MaxDelayMilliseconds} ms."];
             }
 
             if (update.FailureRate is { } rate && !(rate >= 0 && rate <= 1))

@@ -7,10 +7,14 @@ namespace KafkaO11y.Producer;
 public sealed class GeneratorOptions
 {
     public const string Section = "Generator";
+    public const double MinMessagesPerSecond = 0.01;
     public const double MaxMessagesPerSecond = 10_000;
 
-    [Range(0.01, MaxMessagesPerSecond)]
+    [Range(MinMessagesPerSecond, MaxMessagesPerSecond)]
     public double MessagesPerSecond { get; set; } = 5;
+
+    /// <summary>Within the range above; false for NaN.</summary>
+    public static bool IsValidRate(double rate) => rate is >= MinMessagesPerSecond and <= MaxMessagesPerSecond;
 
     public bool Paused { get; set; }
 }

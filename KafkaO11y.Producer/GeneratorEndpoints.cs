@@ -30,7 +30,7 @@ public static class GeneratorEndpoints
     private static IResult StartBurst(LoadBurstRequest? request, GeneratorControl control)
     {
         var errors = new Dictionary<string, string[]>();
-        if (request?.MessagesPerSecond is not { } rate || !(rate >= 0.01 && rate <= GeneratorOptions.MaxMessagesPerSecond))
+        if (request?.MessagesPerSecond is not { } rate || !GeneratorOptions.IsValidRate(rate))
         {
             errors["messagesPerSecond"] = [$"The rate is required, between 0.01 and {GeneratorOptions.MaxMessagesPerSecond} messages per second."];
         }
@@ -55,7 +55,7 @@ public static class GeneratorEndpoints
             });
         }
 
-        if (update.MessagesPerSecond is { } rate && !(rate >= 0.01 && rate <= GeneratorOptions.MaxMessagesPerSecond))
+        if (update.MessagesPerSecond is { } rate && !GeneratorOptions.IsValidRate(rate))
         {
             return TypedResults.ValidationProblem(new Dictionary<string, string[]>
             {
