@@ -6,9 +6,15 @@ namespace KafkaO11y.Tests;
 internal static class ChildProcess
 {
     public static async Task<(int ExitCode, string Output, string Errors)> RunAsync(
-        string fileName, IEnumerable<string> arguments, string? workingDirectory = null, TimeSpan? timeout = null)
+        string fileName, IEnumerable<string> arguments, string? workingDirectory = null, TimeSpan? timeout = null,
+        IReadOnlyDictionary<string, string>? environment = null, string? input = null)
     {
-        var start = new ProcessStartInfo(fileName) { RedirectStandardOutput = true, RedirectStandardError = true };
+        var start = new ProcessStartInfo(fileName)
+        {
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            RedirectStandardInput = input is not null,
+        };
         if (workingDirectory is not null)
         {
             start.WorkingDirectory = workingDirectory;
@@ -19,7 +25,18 @@ internal static class ChildProcess
             start.ArgumentList.Add(argument);
         }
 
+        foreach (var (name, value) in environment ?? new Dictionary<string, string>())
+        {
+            start.Environment[name] = value;
+        }
+
         using var process = Process.Start(start)!;
+        if (input is not null)
+        {
+            await process.StandardInput.WriteAsync(input);
+            process.StandardInput.Close();
+        }
+
         var output = process.StandardOutput.ReadToEndAsync();
         var errors = process.StandardError.ReadToEndAsync();
         using var cancellation = new CancellationTokenSource(timeout ?? Timeout.InfiniteTimeSpan);

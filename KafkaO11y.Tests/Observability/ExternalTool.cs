@@ -1,34 +1,74 @@
+using System.Text.RegularExpressions;
+
 namespace KafkaO11y.Tests.Observability;
 
 /// <summary>
-/// A command-line validator the tests run (promtool). Where it is missing, a test is reported as
-/// skipped with the reason, never as passed; in CI (CI=true) a missing tool fails the test.
+/// A program the tests run (promtool, amtool, go, chromium), found on the PATH or in the
+/// repository's <c>.tools/bin</c> (where <c>bash .ci/fetch-prometheus</c> puts Debian's builds).
+/// Where it is missing, a test is reported as skipped with the reason, never as passed; in CI
+/// (CI=true) a missing tool fails the test.
 /// </summary>
-public sealed record ExternalTool(string Name, string InstallHint)
+/// <param name="Name">The program's file name.</param>
+/// <param name="InstallHint">How to get it.</param>
+/// <param name="VersionPattern">What its <c>--version</c> must print, when only some versions will do.</param>
+public sealed record ExternalTool(string Name, string InstallHint, string? VersionPattern = null)
 {
-    public static readonly ExternalTool Promtool = new("promtool", "apt-get install prometheus (Debian's package brings promtool)");
+    public static readonly ExternalTool Promtool = new("promtool", "bash .ci/fetch-prometheus (Prometheus 3's promtool, from Debian's suite sid)", @"^promtool, version 3\.");
+
+    public static readonly ExternalTool Amtool = new("amtool", "bash .ci/fetch-prometheus (Alertmanager's amtool, from Debian's suite sid)");
+
+    public static readonly ExternalTool Go = new("go", "bash .ci/fetch-prometheus --test-tools (Go and Prometheus's OTLP name translator, from Debian's suite sid)");
 
     public static readonly ExternalTool Chromium = new("chromium", "apt-get install chromium (Debian's package)");
 
+    public static bool InCi => string.Equals(Environment.GetEnvironmentVariable("CI"), "true", StringComparison.OrdinalIgnoreCase);
+
+    public static string ToolsFolder => Repository.PathOf(Path.Combine(".tools", "bin"));
+
     public string RequirePath()
     {
-        var path = (Environment.GetEnvironmentVariable("PATH") ?? "")
+        var rejected = new List<string>();
+        var candidates = (Environment.GetEnvironmentVariable("PATH") ?? "")
             .Split(Path.PathSeparator, StringSplitOptions.RemoveEmptyEntries)
+            .Append(ToolsFolder)
             .Select(directory => Path.Combine(directory, Name))
-            .FirstOrDefault(File.Exists);
-        if (path is not null)
+            .Where(File.Exists);
+        foreach (var path in candidates)
         {
-            return path;
+            if (VersionPattern is null)
+            {
+                return path;
+            }
+
+            var version = ChildProcess.RunAsync(path, ["--version"], timeout: TimeSpan.FromSeconds(30)).GetAwaiter().GetResult();
+            var firstLine = (version.Output + version.Errors).Split('\n')[0].Trim();
+            if (Regex.IsMatch(firstLine, VersionPattern))
+            {
+                return path;
+            }
+
+            rejected.Add($"{path}: {firstLine}");
         }
 
-        var message = $"{Name} is not installed: {InstallHint}.";
-        if (string.Equals(Environment.GetEnvironmentVariable("CI"), "true", StringComparison.OrdinalIgnoreCase))
+        var found = rejected.Count == 0 ? "is not installed" : $"is not the version needed ({string.Join("; ", rejected)})";
+        Require(false, $"{Name} {found}: {InstallHint}.");
+        return "";
+    }
+
+    /// <summary>Skips the test where <paramref name="condition"/> does not hold; fails it in CI, which must have everything.</summary>
+    public static void Require(bool condition, string message)
+    {
+        if (condition)
         {
-            Assert.Fail($"{message} CI must install it (.ci/run).");
+            return;
+        }
+
+        if (InCi)
+        {
+            Assert.Fail($"{message} CI must provide it (.ci/run).");
         }
 
         Skip.If(true, message);
-        return "";
     }
 
     /// <summary>Runs the tool and returns its exit code and everything it printed.</summary>
