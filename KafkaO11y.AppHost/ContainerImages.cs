@@ -6,6 +6,7 @@ public static class ContainerImages
     public static readonly ContainerImage Kafka = new("docker.io", "apache/kafka", "4.3.1");
     public static readonly ContainerImage OpenTelemetryCollector = new("docker.io", "otel/opentelemetry-collector-contrib", "0.159.0");
     public static readonly ContainerImage Prometheus = new("docker.io", "prom/prometheus", "v3.14.0");
+    public static readonly ContainerImage Alertmanager = new("docker.io", "prom/alertmanager", "v0.33.1");
     public static readonly ContainerImage Tempo = new("docker.io", "grafana/tempo", "2.10.8");
     public static readonly ContainerImage Loki = new("docker.io", "grafana/loki", "3.7.6");
     public static readonly ContainerImage Grafana = new("docker.io", "grafana/grafana", "13.2.2");

@@ -4,5 +4,9 @@ namespace KafkaO11y.AppHost;
 public static class ObservabilityFiles
 {
     public static string PathOf(IDistributedApplicationBuilder builder, string relativePath) =>
-        Path.GetFullPath(Path.Combine(builder.AppHostDirectory, "..", "observability", relativePath));
+        Path.GetFullPath(Path.Combine(RepositoryRoot(builder), "observability", relativePath));
+
+    /// <summary>The repository the AppHost project is in.</summary>
+    public static string RepositoryRoot(IDistributedApplicationBuilder builder) =>
+        Path.GetFullPath(Path.Combine(builder.AppHostDirectory, ".."));
 }

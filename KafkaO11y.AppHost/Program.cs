@@ -20,6 +20,21 @@ if (settings.Mode == KafkaMode.Embedded)
         .WithFailureCommands();
     producer.WithKafka(kafka);
     consumer.WithKafka(kafka);
+
+    // Prometheus 3 and Alertmanager as local programs, when this machine has them: Prometheus
+    // scrapes the services, evaluates the alert rules, and Alertmanager shows alerts in `alerts`.
+    var tools = builder.FindPrometheusTools();
+    if (tools.Prometheus is not null)
+    {
+        var prometheus = builder.AddPrometheusProgram("prometheus", tools)
+            .WithServiceScrapeTargets(producer, consumer);
+        if (tools.Alertmanager is not null)
+        {
+            var alerts = builder.AddAlertReceiver("alerts");
+            var alertmanager = builder.AddAlertmanagerProgram("alertmanager", tools.Alertmanager, alerts);
+            prometheus.WithAlertmanager(alertmanager);
+        }
+    }
 }
 else
 {
@@ -28,13 +43,13 @@ else
         ? builder.AddKafkaCluster("kafka", settings.Brokers, settings.KafkaDataVolume)
         : builder.AddExternalKafka("kafka");
     var clientSecurity = settings.ExternalKafka is null ? KafkaClientSecurity.None : KafkaClientSecurity.From(builder);
+    var prometheus = builder.AddPrometheus("prometheus");
     foreach (var broker in kafka.Brokers)
     {
-        builder.AddJmxExporter(broker);
+        prometheus.WithScrapeTarget("kafka-jmx", builder.AddJmxExporter(broker));
     }
 
     // Services -> collector -> Tempo (traces), Loki (logs), Prometheus (metrics) and the Aspire dashboard.
-    var prometheus = builder.AddPrometheus("prometheus", jmxExporters: kafka.Brokers.Count);
     var tempo = builder.AddTempo("tempo");
     var loki = builder.AddLoki("loki");
     var collector = builder.AddOpenTelemetryCollector("otel-collector", kafka.BootstrapForContainers)
@@ -44,6 +59,13 @@ else
     {
         collector.WaitFor(kafka.Connection);
     }
+
+    // Prometheus scrapes the stack's own metrics; its alerts go through Alertmanager to the collector, as logs.
+    prometheus
+        .WithScrapeTarget("otel-collector", collector, OpenTelemetryCollectorBuilderExtensions.MetricsEndpointName)
+        .WithScrapeTarget("tempo", tempo)
+        .WithScrapeTarget("loki", loki)
+        .WithAlertmanager(builder.AddAlertmanager("alertmanager", collector.AlertmanagerWebhookUrl()));
 
     var grafanaPassword = builder.AddParameter("grafana-admin-password", new GenerateParameterDefault { MinLength = 16, Special = false }, secret: true, persist: true);
     var grafana = builder.AddGrafana("grafana", grafanaPassword, prometheus, tempo, loki);

@@ -50,17 +50,19 @@ public static class ServiceDefaultsExtensions
         builder.Logging.Configure(options =>
             options.ActivityTrackingOptions = ActivityTrackingOptions.TraceId | ActivityTrackingOptions.SpanId);
 
+        var scraping = PrometheusScrapingOptions.From(builder.Configuration);
         builder.Services.AddOpenTelemetry()
             .WithMetrics(metrics => metrics
                 .AddAspNetCoreInstrumentation()
                 .AddHttpClientInstrumentation()
                 .AddRuntimeInstrumentation()
-                .AddKafkaInstrumentation())
+                .AddKafkaInstrumentation()
+                .AddPrometheusScraping(scraping))
             .WithTracing(tracing => tracing
                 .AddSource(builder.Environment.ApplicationName)
                 .AddAspNetCoreInstrumentation(aspNetCore =>
-                    // Health probes every few seconds would bury the message traces.
-                    aspNetCore.Filter = context => !IsHealthProbe(context.Request.Path))
+                    // Health probes and scrapes every few seconds would bury the message traces.
+                    aspNetCore.Filter = context => !IsProbeOrScrape(context.Request.Path))
                 .AddHttpClientInstrumentation()
                 .AddKafkaInstrumentation());
 
@@ -68,8 +70,9 @@ public static class ServiceDefaultsExtensions
         return builder;
     }
 
-    private static bool IsHealthProbe(PathString path) =>
-        path.StartsWithSegments(HealthEndpointPath) || path.StartsWithSegments(AlivenessEndpointPath);
+    private static bool IsProbeOrScrape(PathString path) =>
+        path.StartsWithSegments(HealthEndpointPath) || path.StartsWithSegments(AlivenessEndpointPath)
+        || path.StartsWithSegments(PrometheusScrapingOptions.EndpointPath);
 
     private static void AddOpenTelemetryExporters<TBuilder>(this TBuilder builder) where TBuilder : IHostApplicationBuilder
     {
@@ -107,10 +110,11 @@ public static class ServiceDefaultsExtensions
     /// <summary>
     /// Maps <c>/health</c> (ready: every check, Kafka's included) and <c>/alive</c> (the process answers).
     /// They are mapped in every environment: the services listen on localhost only and Aspire's
-    /// health checks and WaitFor depend on them.
+    /// health checks and WaitFor depend on them. Maps <c>/metrics</c> when Prometheus scraping is on.
     /// </summary>
     public static WebApplication MapDefaultEndpoints(this WebApplication app)
     {
+        app.MapPrometheusScrapingEndpoint(PrometheusScrapingOptions.From(app.Configuration));
         app.MapHealthChecks(HealthEndpointPath);
         app.MapHealthChecks(AlivenessEndpointPath, new HealthCheckOptions
         {

@@ -14,6 +14,9 @@ public sealed class AppHostModels : IAsyncLifetime
 {
     private readonly List<Task> _disposals = [];
 
+    // Folders a built model laid out (Prometheus's, Alertmanager's): an app that never started does not remove them.
+    private readonly List<string> _runFolders = [];
+
     public async Task<DistributedApplicationModel> BuildAsync(params string[] args)
     {
         var builder = await DistributedApplicationTestingBuilder.CreateAsync<Projects.KafkaO11y_AppHost>(args);
@@ -22,6 +25,7 @@ public sealed class AppHostModels : IAsyncLifetime
         lock (_disposals)
         {
             _disposals.Add(app.DisposeAsync().AsTask());
+            _runFolders.AddRange(model.Resources.SelectMany(r => r.Annotations.OfType<KafkaO11y.AppHost.Observability.RunFolderAnnotation>()).Select(a => a.Path));
         }
 
         return model;
@@ -29,12 +33,16 @@ public sealed class AppHostModels : IAsyncLifetime
 
     public Task InitializeAsync() => Task.CompletedTask;
 
-    public Task DisposeAsync()
+    public async Task DisposeAsync()
     {
+        Task[] disposals;
         lock (_disposals)
         {
-            return Task.WhenAll(_disposals);
+            disposals = [.. _disposals];
         }
+
+        await Task.WhenAll(disposals);
+        _runFolders.ForEach(KafkaO11y.AppHost.Observability.RunFolderAnnotation.Delete);
     }
 }
 

@@ -16,7 +16,8 @@ public sealed class AppModelTests(AppHostModels models)
     [Fact]
     public async Task Embedded_mode_gives_one_embedded_broker_with_the_topics_and_both_services_wired_to_it()
     {
-        var model = await BuildModelAsync("--KafkaO11y:Mode=Embedded");
+        // As on a machine without Prometheus: nothing else.
+        var model = await BuildModelAsync("--KafkaO11y:Mode=Embedded", "--KafkaO11y:Prometheus:Path=/no/such/prometheus");
 
         var kafka = Assert.IsType<EmbeddedKafkaResource>(model.Resources.Single(r => r.Name == "kafka"));
         Assert.Equal(1, kafka.Brokers);
@@ -30,6 +31,28 @@ public sealed class AppModelTests(AppHostModels models)
             Assert.Contains(service.Annotations.OfType<WaitAnnotation>(), w => w.Resource == kafka);
             Assert.NotEmpty(service.Annotations.OfType<HealthCheckAnnotation>());
         }
+    }
+
+    [SkippableFact]
+    public async Task With_Prometheus_3_at_hand_Embedded_mode_runs_it_scraping_the_services_and_Alertmanager_showing_its_alerts()
+    {
+        var model = await BuildModelAsync("--KafkaO11y:Mode=Embedded");
+        Observability.ExternalTool.Require(model.Resources.Any(r => r.Name == "prometheus"),
+            "Embedded mode found no Prometheus 3 and Alertmanager: bash .ci/fetch-prometheus.");
+
+        Assert.Equal(["alertmanager", "alerts", "consumer", "kafka", "producer", "prometheus"], ResourceNames(model));
+        var prometheus = Assert.IsType<ExecutableResource>(model.Resources.Single(r => r.Name == "prometheus"));
+        Assert.Contains(prometheus.Annotations.OfType<HealthCheckAnnotation>(), _ => true);
+        foreach (var name in new[] { "producer", "consumer" })
+        {
+            var environment = await ContainersModelTests.Environment(model, name);
+            Assert.Equal("true", environment["PrometheusScraping__Enabled"]);
+            Assert.Equal("service.name", environment["PrometheusScraping__ResourceAttributes__0"]);
+        }
+
+        // Links on the Aspire dashboard: Prometheus (its pages, or its API where the build has no UI) and Alertmanager.
+        Assert.Contains(prometheus.Annotations.OfType<ResourceUrlsCallbackAnnotation>(), _ => true);
+        Assert.Contains(model.Resources.Single(r => r.Name == "alertmanager").Annotations.OfType<ResourceUrlsCallbackAnnotation>(), _ => true);
     }
 
     [Theory]
@@ -95,6 +118,8 @@ public sealed class AppModelTests(AppHostModels models)
     [InlineData("--KafkaO11y:Mode=Kubernetes", "KafkaO11y:Mode is 'Kubernetes'")]
     [InlineData("--KafkaO11y:Kafka:Brokers=0", "KafkaO11y:Kafka:Brokers is '0'")]
     [InlineData("--KafkaO11y:Consumer:Replicas=many", "KafkaO11y:Consumer:Replicas is 'many'")]
+    [InlineData("--KafkaO11y:Prometheus:RuleTimeDivisor=0", "KafkaO11y:Prometheus:RuleTimeDivisor is '0'")]
+    [InlineData("--KafkaO11y:Prometheus:ScrapeInterval=fast", "KafkaO11y:Prometheus:ScrapeInterval is 'fast'")]
     public async Task Wrong_settings_stop_the_AppHost_with_a_message_that_names_them(string argument, string expected)
     {
         var error = await Assert.ThrowsAnyAsync<Exception>(() => BuildModelAsync("--KafkaO11y:Mode=Embedded", argument));

@@ -1,6 +1,7 @@
 using Aspire.Hosting;
 using Aspire.Hosting.ApplicationModel;
 using KafkaO11y.AppHost.KafkaContainers;
+using KafkaO11y.AppHost.Observability;
 using KafkaO11y.Tests.Observability;
 
 namespace KafkaO11y.Tests;
@@ -12,7 +13,7 @@ namespace KafkaO11y.Tests;
 [Collection(AppHostBuildCollection.Name)]
 public sealed class ContainersModelTests(AppHostModels models)
 {
-    private static readonly string[] ObservabilityComponents = ["otel-collector", "prometheus", "tempo", "loki", "grafana"];
+    private static readonly string[] ObservabilityComponents = ["otel-collector", "prometheus", "alertmanager", "tempo", "loki", "grafana"];
 
     [Fact]
     public async Task Every_component_of_the_topology_is_a_resource()
@@ -20,7 +21,7 @@ public sealed class ContainersModelTests(AppHostModels models)
         var model = await models.BuildAsync("--KafkaO11y:Mode=Containers");
 
         Assert.Equal(
-            ["consumer", "grafana", "grafana-admin-password", "kafka", "kafka-jmx", "kafka-ui", "loki", "otel-collector", "producer", "prometheus", "tempo"],
+            ["alertmanager", "consumer", "grafana", "grafana-admin-password", "kafka", "kafka-jmx", "kafka-ui", "loki", "otel-collector", "producer", "prometheus", "tempo"],
             AppModelTests.ResourceNames(model));
         Assert.IsType<KafkaBrokerResource>(model.Resources.Single(r => r.Name == "kafka"));
     }
@@ -52,7 +53,7 @@ public sealed class ContainersModelTests(AppHostModels models)
     [Theory]
     [InlineData("--KafkaO11y:Kafka:Brokers=1")]
     [InlineData("--KafkaO11y:Kafka:Brokers=3")]
-    public async Task Every_bind_mount_source_exists_in_the_repository(string brokers)
+    public async Task Every_bind_mount_source_exists_in_the_repository_or_is_laid_out_from_it(string brokers)
     {
         var model = await models.BuildAsync("--KafkaO11y:Mode=Containers", brokers);
         var repository = Path.GetFullPath(Path.Combine(AppContext.BaseDirectory, "..", "..", "..", ".."));
@@ -64,6 +65,13 @@ public sealed class ContainersModelTests(AppHostModels models)
         foreach (var (resource, source, target) in mounts)
         {
             Assert.True(File.Exists(source) || Directory.Exists(source), $"{resource} mounts {source} at {target}, which does not exist.");
+            if (target is "/etc/prometheus" or "/etc/alertmanager")
+            {
+                // The AppHost lays these out from observability/prometheus and observability/alertmanager (ObservabilityConfigTests).
+                Assert.StartsWith(Path.Combine(Path.GetTempPath(), $"kafka-o11y-{resource}-"), source);
+                continue;
+            }
+
             Assert.StartsWith(Path.Combine(repository, "observability") + Path.DirectorySeparatorChar, source);
         }
     }
@@ -137,8 +145,9 @@ public sealed class ContainersModelTests(AppHostModels models)
         Assert.DoesNotContain(model.Resources, r => r.Name.EndsWith("-jmx", StringComparison.Ordinal));
         Assert.All(ObservabilityComponents, name => Assert.Contains(model.Resources, r => r.Name == name));
         Assert.Equal("{kafka.connectionString}", (await Environment(model, "otel-collector"))["KAFKA_BOOTSTRAP_SERVERS"]);
-        var prometheusMounts = model.Resources.Single(r => r.Name == "prometheus").Annotations.OfType<ContainerMountAnnotation>();
-        Assert.Contains(prometheusMounts, m => m.Source!.EndsWith("jmx-exporters-none.json", StringComparison.Ordinal));
+        // No JMX exporter to scrape (ObservabilityConfigTests checks the target files as promtool reads them).
+        var jmxTargets = Path.Combine(model.Resources.Single(r => r.Name == "prometheus").PrometheusFiles().Directory, "targets", "kafka-jmx.json");
+        Assert.Equal("[]", File.ReadAllText(jmxTargets).Trim());
     }
 
     [Fact]
@@ -228,7 +237,7 @@ public sealed class ContainersModelTests(AppHostModels models)
     /// <c>{otel-collector.bindings.grpc.url}</c>), which is what these tests assert. The newer
     /// ExecutionConfigurationBuilder resolves values instead, which needs allocated endpoints.
     /// </summary>
-    private static async Task<Dictionary<string, string>> Environment(DistributedApplicationModel model, string resource)
+    internal static async Task<Dictionary<string, string>> Environment(DistributedApplicationModel model, string resource)
     {
 #pragma warning disable CS0618
         return await ((IResourceWithEnvironment)model.Resources.Single(r => r.Name == resource))

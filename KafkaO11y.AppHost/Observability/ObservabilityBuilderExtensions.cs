@@ -8,39 +8,6 @@ namespace KafkaO11y.AppHost.Observability;
 /// </summary>
 public static class ObservabilityBuilderExtensions
 {
-    /// <summary>
-    /// Prometheus 3: receives OTLP metrics (from the collector) and remote writes (Tempo's
-    /// generator), stores exemplars, scrapes the JMX exporters and the pipeline's own metrics, and
-    /// evaluates the alert rules.
-    /// </summary>
-    public static IResourceBuilder<ContainerResource> AddPrometheus(
-        this IDistributedApplicationBuilder builder, string name, int jmxExporters)
-    {
-        // The JMX scrape targets match the brokers the AppHost runs (none for an external cluster).
-        var targets = jmxExporters switch
-        {
-            0 => "jmx-exporters-none.json",
-            1 => "jmx-exporters-1-broker.json",
-            _ => "jmx-exporters-3-brokers.json",
-        };
-
-        return builder.AddContainer(name, ContainerImages.Prometheus)
-            .WithBindMount(ObservabilityFiles.PathOf(builder, "prometheus/prometheus.yml"), "/etc/prometheus/prometheus.yml", isReadOnly: true)
-            .WithBindMount(ObservabilityFiles.PathOf(builder, "prometheus/rules"), "/etc/prometheus/rules", isReadOnly: true)
-            .WithBindMount(ObservabilityFiles.PathOf(builder, $"prometheus/targets/{targets}"), "/etc/prometheus/targets/jmx-exporters.json", isReadOnly: true)
-            // Overriding the arguments replaces the image's default command: config and storage are given again.
-            .WithVolume("kafka-o11y-prometheus-data", "/prometheus")
-            .WithArgs(
-                "--config.file=/etc/prometheus/prometheus.yml",
-                "--storage.tsdb.path=/prometheus",
-                "--web.enable-otlp-receiver",
-                "--web.enable-remote-write-receiver",
-                "--enable-feature=exemplar-storage")
-            .WithHttpEndpoint(targetPort: 9090, name: "http")
-            .WithUrlForEndpoint("http", url => url.DisplayText = "Prometheus")
-            .WithHttpHealthCheck("/-/ready");
-    }
-
     /// <summary>Tempo: stores traces and generates service-graph and span metrics into Prometheus.</summary>
     public static IResourceBuilder<ContainerResource> AddTempo(this IDistributedApplicationBuilder builder, string name) =>
         builder.AddContainer(name, ContainerImages.Tempo)

@@ -4,6 +4,11 @@ public static class OpenTelemetryCollectorBuilderExtensions
 {
     public const string OtlpGrpcEndpointName = "grpc";
     public const string OtlpHttpEndpointName = "http";
+    public const string MetricsEndpointName = "metrics";
+
+    /// <summary>Where its webhookevent receiver takes Alertmanager's notifications (config.yaml).</summary>
+    public const int AlertmanagerWebhookPort = 8088;
+    public const string AlertmanagerWebhookPath = "/alertmanager";
 
     // Where the Aspire dashboard receives OTLP and with which key, as the AppHost configures it.
     private const string DashboardOtlpUrlSetting = "ASPIRE_DASHBOARD_OTLP_ENDPOINT_URL";
@@ -26,6 +31,9 @@ public static class OpenTelemetryCollectorBuilderExtensions
             .WithEndpoint(targetPort: 4317, name: OtlpGrpcEndpointName, scheme: "http")
             .WithEndpoint(targetPort: 4318, name: OtlpHttpEndpointName, scheme: "http")
             .WithHttpEndpoint(targetPort: 13133, name: "health")
+            // Its own metrics (otelcol_*), which Prometheus scrapes.
+            .WithHttpEndpoint(targetPort: 8888, name: MetricsEndpointName)
+            .WithUrlForEndpoint(MetricsEndpointName, url => url.DisplayLocation = UrlDisplayLocation.DetailsOnly)
             .WithUrlForEndpoint(OtlpGrpcEndpointName, url => url.DisplayLocation = UrlDisplayLocation.DetailsOnly)
             .WithUrlForEndpoint(OtlpHttpEndpointName, url => url.DisplayLocation = UrlDisplayLocation.DetailsOnly)
             .WithUrlForEndpoint("health", url => url.DisplayLocation = UrlDisplayLocation.DetailsOnly)
@@ -36,6 +44,10 @@ public static class OpenTelemetryCollectorBuilderExtensions
             .WithEnvironment("ASPIRE_DASHBOARD_OTLP_API_KEY", builder.Configuration[DashboardOtlpApiKeySetting] ?? "")
             .WithEnvironment("ASPIRE_DASHBOARD_OTLP_INSECURE", dashboardIsHttps ? "false" : "true");
     }
+
+    /// <summary>The URL, as containers see it, where the collector turns Alertmanager's notifications into logs.</summary>
+    public static string AlertmanagerWebhookUrl(this IResourceBuilder<ContainerResource> collector) =>
+        $"http://{collector.Resource.Name}:{AlertmanagerWebhookPort}{AlertmanagerWebhookPath}";
 
     /// <summary>
     /// Sends a service's telemetry to the collector instead of straight to the Aspire dashboard

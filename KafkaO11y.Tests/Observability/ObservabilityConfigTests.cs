@@ -1,5 +1,6 @@
 using System.Text.Json;
 using Aspire.Hosting.ApplicationModel;
+using KafkaO11y.AppHost.Observability;
 
 namespace KafkaO11y.Tests.Observability;
 
@@ -15,55 +16,137 @@ public sealed class ObservabilityConfigTests(AppHostModels models)
     private static string CollectorConfig => Path.Combine(Repository.Observability, "otel-collector", "config.yaml");
 
     /// <summary>
-    /// promtool checks the config as Prometheus would load it in its container: the mounted paths
-    /// under /etc/prometheus are laid out in a temporary folder, with each JMX targets file the
-    /// AppHost may mount. The CI's promtool (Debian, 2.42) predates the <c>otlp:</c> block of
-    /// Prometheus 3, so that block is checked against the keys Prometheus 3.14 knows, and left out
-    /// of the copy promtool reads.
+    /// promtool 3 checks the whole prometheus.yml in the folder the AppHost lays out for each
+    /// topology (what the container mounts at /etc/prometheus), with that topology's target files:
+    /// one JMX exporter per broker the AppHost runs, the stack's own metrics, the Alertmanager.
     /// </summary>
     [SkippableTheory]
-    [InlineData("jmx-exporters-1-broker.json")]
-    [InlineData("jmx-exporters-3-brokers.json")]
-    [InlineData("jmx-exporters-none.json")]
-    public void Prometheus_config_passes_promtool_check_config(string targetsFile)
+    [InlineData("--KafkaO11y:Kafka:Brokers=1", "kafka-jmx:5556")]
+    [InlineData("--KafkaO11y:Kafka:Brokers=2", "kafka-1-jmx:5556,kafka-2-jmx:5556")]
+    [InlineData("--KafkaO11y:Kafka:Brokers=3", "kafka-1-jmx:5556,kafka-2-jmx:5556,kafka-3-jmx:5556")]
+    [InlineData("--ConnectionStrings:kafka=broker.example:9092", "")]
+    public async Task Containers_mode_prometheus_config_passes_promtool_check_config(string variant, string jmxExporters)
     {
-        var promtool = ExternalTool.Promtool;
-        promtool.RequirePath();
+        ExternalTool.Promtool.RequirePath();
+        var model = await models.BuildAsync("--KafkaO11y:Mode=Containers", variant);
+        var prometheus = model.Resources.Single(r => r.Name == "prometheus");
+        var files = prometheus.PrometheusFiles();
+        Assert.Contains(prometheus.Annotations.OfType<ContainerMountAnnotation>(), m => m.Source == files.Directory && m.Target == "/etc/prometheus");
 
-        var config = Yaml.Load(Path.Combine(PrometheusFolder, "prometheus.yml"));
-        string[] prometheus3OtlpKeys =
-        [
-            "promote_resource_attributes", "keep_identifying_resource_attributes", "translation_strategy",
-            "promote_all_resource_attributes", "ignore_resource_attributes", "convert_histograms_to_nhcb", "promote_scope_metadata",
-        ];
-        Assert.Empty(config.Map("otlp").Keys().Except(prometheus3OtlpKeys));
-        Assert.Equal("UnderscoreEscapingWithSuffixes", config.Map("otlp")["translation_strategy"]);
-        config.Remove("otlp");
+        AssertPromtoolAccepts(files);
+        Assert.Equal(jmxExporters.Split(',', StringSplitOptions.RemoveEmptyEntries), Targets(files, "kafka-jmx.json"));
+        Assert.Equal(["localhost:9090"], Targets(files, "prometheus.json"));
+        Assert.Equal(["otel-collector:8888"], Targets(files, "otel-collector.json"));
+        Assert.Equal(["tempo:3200"], Targets(files, "tempo.json"));
+        Assert.Equal(["loki:3100"], Targets(files, "loki.json"));
+        Assert.Empty(Targets(files, "services.json"));
+        Assert.Equal(["alertmanager:9093"], Targets(files, PrometheusFiles.AlertmanagersFile));
+    }
 
-        var etcPrometheus = Directory.CreateTempSubdirectory("kafka-o11y-prometheus-").FullName;
+    /// <summary>
+    /// Embedded mode runs a local Prometheus in the same layout: the same prometheus.yml and rules,
+    /// itself and its Alertmanager as targets; the services' targets follow their replicas at run time.
+    /// </summary>
+    [SkippableFact]
+    public async Task Embedded_mode_prometheus_config_passes_promtool_check_config()
+    {
+        ExternalTool.Promtool.RequirePath();
+        var model = await models.BuildAsync("--KafkaO11y:Mode=Embedded");
+        var prometheus = model.Resources.SingleOrDefault(r => r.Name == "prometheus");
+        ExternalTool.Require(prometheus is not null, "Embedded mode found no Prometheus 3 and Alertmanager: bash .ci/fetch-prometheus.");
+
+        var files = prometheus!.PrometheusFiles();
+        AssertPromtoolAccepts(files);
+        // The project's prometheus.yml as it is: the overlay is empty unless a test asks for one.
+        Assert.Equal(Yaml.Canonical(Path.Combine(PrometheusFolder, "prometheus.yml")), Yaml.Canonical(files.ConfigFile));
+        Assert.Single(Targets(files, "prometheus.json"), t => t.StartsWith("127.0.0.1:", StringComparison.Ordinal));
+        Assert.Single(Targets(files, PrometheusFiles.AlertmanagersFile), t => t.StartsWith("127.0.0.1:", StringComparison.Ordinal));
+        Assert.All(["kafka-jmx.json", "otel-collector.json", "tempo.json", "loki.json"], file => Assert.Empty(Targets(files, file)));
+    }
+
+    /// <summary>
+    /// The rules as a test shortens them (<c>KafkaO11y:Prometheus:RuleTimeDivisor</c>): every
+    /// duration divided, every query and threshold unchanged, and still valid for promtool.
+    /// </summary>
+    [SkippableFact]
+    public void Rules_shortened_by_the_overlay_keep_their_queries_and_pass_promtool()
+    {
+        ExternalTool.Promtool.RequirePath();
+        var directory = Directory.CreateTempSubdirectory("kafka-o11y-overlay-").FullName;
         try
         {
-            var text = new YamlDotNet.Serialization.SerializerBuilder().Build().Serialize(config)
-                .Replace("/etc/prometheus/", etcPrometheus + "/", StringComparison.Ordinal);
-            File.WriteAllText(Path.Combine(etcPrometheus, "prometheus.yml"), text);
-            Directory.CreateDirectory(Path.Combine(etcPrometheus, "rules"));
-            foreach (var rules in Directory.GetFiles(Path.Combine(PrometheusFolder, "rules"), "*.yml"))
+            var files = PrometheusFiles.Create(PrometheusFolder, directory, new PrometheusOverlay("1s", "1s", RuleTimeDivisor: 20));
+            AssertPromtoolAccepts(files);
+            Assert.Contains("scrape_interval: 1s", File.ReadAllText(files.ConfigFile), StringComparison.Ordinal);
+
+            var original = PrometheusRules.All().ToDictionary(r => r.Alert ?? r.Record!);
+            var shortened = PrometheusRules.All(Path.Combine(directory, "rules")).ToDictionary(r => r.Alert ?? r.Record!);
+            Assert.Equal(original.Keys.Order(), shortened.Keys.Order());
+            Assert.Contains("offset 15s", shortened["KafkaDeadLetterMessages"].Expression, StringComparison.Ordinal);
+            var lag = shortened["KafkaConsumerLagHigh"];
+            Assert.Contains("[30s]", lag.Expression, StringComparison.Ordinal);
+            Assert.DoesNotContain("[10m]", lag.Expression, StringComparison.Ordinal);
+            Assert.Equal("15s", lag.For);
+            foreach (var (name, rule) in original)
             {
-                File.Copy(rules, Path.Combine(etcPrometheus, "rules", Path.GetFileName(rules)));
+                // Apart from the durations, the same text: no threshold, label or function changed.
+                Assert.Equal(WithoutDurations(rule.Expression), WithoutDurations(shortened[name].Expression));
+                Assert.Equal(rule.Labels, shortened[name].Labels);
             }
-
-            Directory.CreateDirectory(Path.Combine(etcPrometheus, "targets"));
-            File.Copy(Path.Combine(PrometheusFolder, "targets", targetsFile), Path.Combine(etcPrometheus, "targets", "jmx-exporters.json"));
-
-            var (exitCode, output) = promtool.Run(etcPrometheus, "check", "config", "prometheus.yml");
-            Assert.True(exitCode == 0, $"promtool check config failed:\n{output}");
-            Assert.Contains("SUCCESS", output);
         }
         finally
         {
-            Directory.Delete(etcPrometheus, recursive: true);
+            Directory.Delete(directory, recursive: true);
         }
     }
+
+    [SkippableTheory]
+    [InlineData("Containers", "http://otel-collector:8088/alertmanager")]
+    [InlineData("Embedded", "http://127.0.0.1:")]
+    public async Task Alertmanager_config_as_each_mode_lays_it_out_passes_amtool(string mode, string webhook)
+    {
+        ExternalTool.Amtool.RequirePath();
+        var model = await models.BuildAsync($"--KafkaO11y:Mode={mode}");
+        var alertmanager = model.Resources.SingleOrDefault(r => r.Name == "alertmanager");
+        ExternalTool.Require(alertmanager is not null, "Embedded mode found no Alertmanager: bash .ci/fetch-prometheus.");
+
+        var folder = alertmanager switch
+        {
+            ContainerResource container => container.Annotations.OfType<ContainerMountAnnotation>().Single(m => m.Target == "/etc/alertmanager").Source!,
+            ExecutableResource program => program.WorkingDirectory,
+            _ => throw new InvalidOperationException($"alertmanager is a {alertmanager!.GetType().Name}"),
+        };
+        var (exitCode, output) = ExternalTool.Amtool.Run(folder, "check-config", "alertmanager.yml");
+        Assert.True(exitCode == 0, $"amtool check-config failed:\n{output}");
+        Assert.Contains("SUCCESS", output);
+
+        // The webhook's address is the one thing that differs, read from the file the config names.
+        var config = File.ReadAllText(Path.Combine(folder, "alertmanager.yml"));
+        var urlFile = System.Text.RegularExpressions.Regex.Match(config, @"url_file:\s*(\S+)").Groups[1].Value;
+        var seenAs = mode == "Containers" ? "/etc/alertmanager" : folder;
+        Assert.Equal($"{seenAs}/webhook-url", urlFile);
+        Assert.StartsWith(webhook, File.ReadAllText(Path.Combine(folder, "webhook-url")), StringComparison.Ordinal);
+    }
+
+    private static void AssertPromtoolAccepts(PrometheusFiles files)
+    {
+        var (exitCode, output) = ExternalTool.Promtool.Run(files.Directory, "check", "config", "prometheus.yml");
+        Assert.True(exitCode == 0, $"promtool check config failed:\n{output}");
+        Assert.Contains("SUCCESS", output);
+        // promtool only warns about a target file that does not exist: none may be missing.
+        Assert.DoesNotContain("WARNING", output);
+        Assert.Equal(files.Jobs.Count + 1, Directory.GetFiles(Path.Combine(files.Directory, "targets"), "*.json").Length);
+    }
+
+    private static List<string> Targets(PrometheusFiles files, string targetFile)
+    {
+        using var document = JsonDocument.Parse(File.ReadAllText(Path.Combine(files.Directory, "targets", targetFile)));
+        return [.. document.RootElement.EnumerateArray().SelectMany(g => g.GetProperty("targets").EnumerateArray()).Select(t => t.GetString()!)];
+    }
+
+    private static string WithoutDurations(string expression) =>
+        System.Text.RegularExpressions.Regex.Replace(
+            System.Text.RegularExpressions.Regex.Replace(expression, @"\[[0-9a-z:]+\]", "[d]"), @"offset -?[0-9a-z]+", "offset d");
 
     [SkippableFact]
     public void Alert_and_recording_rules_pass_promtool_check_rules()

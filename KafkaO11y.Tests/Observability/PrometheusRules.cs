@@ -2,7 +2,7 @@ namespace KafkaO11y.Tests.Observability;
 
 /// <summary>A rule of <c>observability/prometheus/rules</c>.</summary>
 public sealed record PrometheusRule(
-    string File, string? Alert, string? Record, string Expression,
+    string File, string? Alert, string? Record, string Expression, string? For,
     IReadOnlyDictionary<object, object?> Labels, IReadOnlyDictionary<object, object?> Annotations);
 
 public static class PrometheusRules
@@ -11,8 +11,8 @@ public static class PrometheusRules
 
     public static string TestsFolder => Path.Combine(Repository.Observability, "prometheus", "tests");
 
-    public static IReadOnlyList<PrometheusRule> All() =>
-        [.. Directory.GetFiles(RulesFolder, "*.yml").Order().SelectMany(file =>
+    public static IReadOnlyList<PrometheusRule> All(string? folder = null) =>
+        [.. Directory.GetFiles(folder ?? RulesFolder, "*.yml").Order().SelectMany(file =>
             ((List<object?>)Yaml.Load(file)["groups"]!).Cast<Dictionary<object, object?>>()
                 .SelectMany(group => ((List<object?>)group["rules"]!).Cast<Dictionary<object, object?>>())
                 .Select(rule => new PrometheusRule(
@@ -20,6 +20,7 @@ public static class PrometheusRules
                     rule.GetValueOrDefault("alert")?.ToString(),
                     rule.GetValueOrDefault("record")?.ToString(),
                     rule["expr"]!.ToString()!,
+                    rule.GetValueOrDefault("for")?.ToString(),
                     rule.Map("labels"),
                     rule.Map("annotations"))))];
 

@@ -10,6 +10,9 @@ public static class Yaml
     public static Dictionary<object, object?> Load(string path) =>
         Deserializer.Deserialize<Dictionary<object, object?>>(File.ReadAllText(path)) ?? [];
 
+    /// <summary>The file's content written out again without comments or layout, to compare meaning.</summary>
+    public static string Canonical(string path) => new SerializerBuilder().Build().Serialize(Load(path));
+
     /// <summary>Parses every document of a file, failing with the file's name when it is not YAML.</summary>
     public static void AssertParses(string path)
     {

@@ -1,0 +1,116 @@
+using System.Collections.Concurrent;
+using System.Net;
+using System.Text.Json.Serialization;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Http;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+
+namespace KafkaO11y.AppHost.Observability;
+
+/// <summary>
+/// Where Alertmanager sends its notifications in Embedded mode: a webhook inside the AppHost that
+/// shows them on the Aspire dashboard, one console line per alert (Console logs of this resource)
+/// and the firing alerts as the resource's state.
+/// </summary>
+public sealed class AlertReceiverResource(string name, int port) : Resource(name)
+{
+    public const string Path = "/alerts";
+
+    public int Port { get; } = port;
+
+    /// <summary>The webhook URL Alertmanager posts to.</summary>
+    public string WebhookUrl => $"http://127.0.0.1:{Port}{Path}";
+}
+
+public static class AlertReceiverBuilderExtensions
+{
+    public static IResourceBuilder<AlertReceiverResource> AddAlertReceiver(this IDistributedApplicationBuilder builder, string name)
+    {
+        var receiver = new AlertReceiverResource(name, PrometheusBuilderExtensions.FreeLoopbackPort());
+        return builder.AddResource(receiver)
+            .ExcludeFromManifest()
+            .WithInitialState(new CustomResourceSnapshot
+            {
+                ResourceType = "AlertReceiver",
+                State = KnownResourceStates.NotStarted,
+                Properties =
+                [
+                    new(CustomResourceKnownProperties.Source, "Alertmanager webhook (in the AppHost process)"),
+                    new("alerts.webhook", receiver.WebhookUrl),
+                ],
+            })
+            .OnInitializeResource(StartAsync);
+    }
+
+    private static async Task StartAsync(AlertReceiverResource receiver, InitializeResourceEvent e, CancellationToken cancellationToken)
+    {
+        await e.Eventing.PublishAsync(new BeforeResourceStartedEvent(receiver, e.Services), cancellationToken);
+        var firing = new ConcurrentDictionary<string, WebhookAlert>(StringComparer.Ordinal);
+
+        var web = WebApplication.CreateSlimBuilder();
+        web.WebHost.ConfigureKestrel(kestrel => kestrel.Listen(IPAddress.Loopback, receiver.Port));
+        web.Logging.ClearProviders();
+        var app = web.Build();
+        app.MapPost(AlertReceiverResource.Path, async (WebhookNotification notification) =>
+        {
+            foreach (var alert in notification.Alerts)
+            {
+                var name = alert.Labels.GetValueOrDefault("alertname", "?");
+                var severity = alert.Labels.GetValueOrDefault("severity", "none");
+                var summary = alert.Annotations.GetValueOrDefault("summary", "");
+                if (alert.Status == "firing")
+                {
+                    firing[alert.Fingerprint] = alert;
+                    e.Logger.LogWarning("FIRING {AlertName} ({Severity}): {Summary}", name, severity, summary);
+                }
+                else
+                {
+                    firing.TryRemove(alert.Fingerprint, out _);
+                    e.Logger.LogInformation("RESOLVED {AlertName} ({Severity}): {Summary}", name, severity, summary);
+                }
+            }
+
+            await e.Notifications.PublishUpdateAsync(receiver, s => s with { State = StateOf(firing.Values) });
+            return Results.Ok();
+        });
+
+        try
+        {
+            await app.StartAsync(cancellationToken);
+        }
+        catch (Exception error)
+        {
+            e.Logger.LogError(error, "The alert receiver could not listen on {Url}", receiver.WebhookUrl);
+            await e.Notifications.PublishUpdateAsync(receiver, s => s with { State = KnownResourceStates.FailedToStart });
+            return;
+        }
+
+        e.Services.GetRequiredService<IHostApplicationLifetime>().ApplicationStopping.Register(() => app.StopAsync().GetAwaiter().GetResult());
+        e.Logger.LogInformation("Waiting for Alertmanager's notifications at {Url}", receiver.WebhookUrl);
+        await e.Notifications.PublishUpdateAsync(receiver, s => s with
+        {
+            State = StateOf([]),
+            StartTimeStamp = DateTime.UtcNow,
+        });
+    }
+
+    /// <summary>"No alerts firing", or the firing alerts' names, as the resource's state.</summary>
+    private static ResourceStateSnapshot StateOf(ICollection<WebhookAlert> firing) =>
+        firing.Count == 0
+            ? new("No alerts firing", KnownResourceStateStyles.Success)
+            : new(
+                $"Firing: {string.Join(", ", firing.Select(a => a.Labels.GetValueOrDefault("alertname", "?")).Distinct().Order())}",
+                firing.Any(a => a.Labels.GetValueOrDefault("severity") == "critical") ? KnownResourceStateStyles.Error : KnownResourceStateStyles.Warn);
+
+    /// <summary>The parts of Alertmanager's webhook payload (version 4) the receiver shows.</summary>
+    private sealed record WebhookNotification([property: JsonPropertyName("alerts")] IReadOnlyList<WebhookAlert> Alerts);
+
+    private sealed record WebhookAlert(
+        [property: JsonPropertyName("status")] string Status,
+        [property: JsonPropertyName("labels")] Dictionary<string, string> Labels,
+        [property: JsonPropertyName("annotations")] Dictionary<string, string> Annotations,
+        [property: JsonPropertyName("fingerprint")] string Fingerprint);
+}

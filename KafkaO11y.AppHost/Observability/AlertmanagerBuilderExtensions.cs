@@ -1,0 +1,75 @@
+namespace KafkaO11y.AppHost.Observability;
+
+public static class AlertmanagerBuilderExtensions
+{
+    /// <summary>Where alertmanager.yml expects its files: the container's config folder.</summary>
+    private const string ContainerConfigFolder = "/etc/alertmanager";
+
+    /// <summary>
+    /// Alertmanager in a container (Containers mode): one route, notifications posted to
+    /// <paramref name="webhookUrl"/> (the collector's webhook receiver, so they become logs).
+    /// </summary>
+    public static IResourceBuilder<ContainerResource> AddAlertmanager(
+        this IDistributedApplicationBuilder builder, string name, string webhookUrl)
+    {
+        var folder = builder.LayOutAlertmanagerFolder(name, webhookUrl, seenAt: ContainerConfigFolder);
+        return builder.AddContainer(name, ContainerImages.Alertmanager)
+            .WithAnnotation(new RunFolderAnnotation(folder))
+            .WithBindMount(folder, ContainerConfigFolder, isReadOnly: true)
+            .WithVolume("kafka-o11y-alertmanager-data", "/alertmanager")
+            .WithArgs(
+                $"--config.file={ContainerConfigFolder}/alertmanager.yml",
+                "--storage.path=/alertmanager",
+                // One instance: no gossip port, no cluster peers to wait for.
+                "--cluster.listen-address=")
+            .WithHttpEndpoint(targetPort: 9093, name: "http")
+            .WithAlertmanagerLink()
+            .WithHttpHealthCheck("/-/ready");
+    }
+
+    /// <summary>
+    /// Alertmanager as a local program (Embedded mode): the same alertmanager.yml, notifications
+    /// posted to <paramref name="receiver"/>, which shows them on the Aspire dashboard.
+    /// </summary>
+    public static IResourceBuilder<ExecutableResource> AddAlertmanagerProgram(
+        this IDistributedApplicationBuilder builder, string name, string program, IResourceBuilder<AlertReceiverResource> receiver)
+    {
+        var folder = builder.LayOutAlertmanagerFolder(name, receiver.Resource.WebhookUrl, seenAt: null);
+        var port = PrometheusBuilderExtensions.FreeLoopbackPort();
+        return builder.AddExecutable(name, program, folder,
+                $"--config.file={Path.Combine(folder, "alertmanager.yml")}",
+                $"--storage.path={Path.Combine(folder, "data")}",
+                $"--web.listen-address=127.0.0.1:{port}",
+                $"--web.external-url=http://localhost:{port}",
+                "--cluster.listen-address=")
+            .WithAnnotation(new RunFolderAnnotation(folder))
+            .WithHttpEndpoint(port: port, targetPort: port, name: "http", isProxied: false)
+            .WithAlertmanagerLink()
+            // Not WaitFor(receiver): its state names the firing alerts instead of "Running", and
+            // Alertmanager retries a notification the receiver was not there to take.
+            .WithHttpHealthCheck("/-/ready")
+            .WithRelationship(receiver.Resource, "Notifies");
+    }
+
+    /// <summary>
+    /// Lays out a new folder with alertmanager.yml and the webhook-url file it reads. Only the
+    /// paths differ from observability/alertmanager: <c>/etc/alertmanager/</c> becomes
+    /// <paramref name="seenAt"/>, where the program sees the folder (null: where it is).
+    /// </summary>
+    private static string LayOutAlertmanagerFolder(this IDistributedApplicationBuilder builder, string name, string webhookUrl, string? seenAt)
+    {
+        var folder = builder.CreateRunFolder(name);
+        var config = File.ReadAllText(ObservabilityFiles.PathOf(builder, "alertmanager/alertmanager.yml"))
+            .Replace($"{ContainerConfigFolder}/", $"{seenAt ?? folder}/", StringComparison.Ordinal);
+        File.WriteAllText(Path.Combine(folder, "alertmanager.yml"), config);
+        File.WriteAllText(Path.Combine(folder, "webhook-url"), webhookUrl);
+        return folder;
+    }
+
+    /// <summary>Its UI, and its alerts through the API (Debian's build has no UI).</summary>
+    private static IResourceBuilder<T> WithAlertmanagerLink<T>(this IResourceBuilder<T> alertmanager)
+        where T : IResourceWithEndpoints =>
+        alertmanager
+            .WithUrlForEndpoint("http", url => url.DisplayText = "Alertmanager")
+            .WithUrl(ReferenceExpression.Create($"{alertmanager.GetEndpoint("http")}/api/v2/alerts"), "Alertmanager alerts (API)");
+}

@@ -1,0 +1,244 @@
+using System.Net;
+using System.Net.Sockets;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+
+namespace KafkaO11y.AppHost.Observability;
+
+/// <summary>The folder a Prometheus resource reads (<see cref="PrometheusFiles"/>).</summary>
+public sealed record PrometheusFilesAnnotation(PrometheusFiles Files) : IResourceAnnotation;
+
+/// <summary>A folder the AppHost made for a resource in the system's temporary folder.</summary>
+public sealed record RunFolderAnnotation(string Path) : IResourceAnnotation
+{
+    public static void Delete(string folder)
+    {
+        try
+        {
+            Directory.Delete(folder, recursive: true);
+        }
+        catch (Exception error) when (error is IOException or UnauthorizedAccessException)
+        {
+            // A program may still be closing its files; the system cleans its temporary folder anyway.
+        }
+    }
+}
+
+public static class PrometheusBuilderExtensions
+{
+    /// <summary>
+    /// Looks for Prometheus 3 and Alertmanager (<see cref="PrometheusTools"/>) and says at start
+    /// what was found, or what is missing and how to get it.
+    /// </summary>
+    public static PrometheusTools FindPrometheusTools(this IDistributedApplicationBuilder builder)
+    {
+        // A wrong overlay setting stops the AppHost with its name, whether or not Prometheus is found.
+        PrometheusOverlay.From(builder.Configuration);
+        var tools = PrometheusTools.Find(builder.Configuration, ObservabilityFiles.RepositoryRoot(builder));
+        builder.Eventing.Subscribe<BeforeStartEvent>((e, _) =>
+        {
+            var logger = e.Services.GetRequiredService<ILoggerFactory>().CreateLogger("KafkaO11y.AppHost.Prometheus");
+            if (tools.Prometheus is not null)
+            {
+                logger.LogInformation(
+                    "Prometheus: {Version} at {Path}; it scrapes the services' /metrics{Otlp}",
+                    tools.PrometheusVersion, tools.Prometheus,
+                    tools.HasOtlpReceiver ? " (its OTLP receiver is on too)" : " (this build has no OTLP receiver)");
+            }
+
+            if (tools.Missing.Count > 0)
+            {
+                logger.LogWarning(
+                    "Embedded mode runs without {Missing}: not found. To get {Them}, {HowToGet}.",
+                    string.Join(" and ", tools.Missing), tools.Missing.Count == 1 ? "it" : "them", PrometheusTools.HowToGet);
+            }
+
+            return Task.CompletedTask;
+        });
+        return tools;
+    }
+
+    /// <summary>
+    /// Prometheus 3 in a container (Containers mode): receives OTLP metrics (from the collector)
+    /// and remote writes (Tempo's generator), stores exemplars, scrapes what
+    /// <see cref="WithScrapeTarget"/> names, evaluates the alert rules and sends alerts to the
+    /// Alertmanager of <see cref="WithAlertmanager"/>.
+    /// </summary>
+    public static IResourceBuilder<ContainerResource> AddPrometheus(this IDistributedApplicationBuilder builder, string name)
+    {
+        var files = builder.CreatePrometheusFiles(name);
+        files.AddStaticTarget("prometheus", new TargetGroup("localhost:9090"));
+
+        return builder.AddContainer(name, ContainerImages.Prometheus)
+            .WithAnnotation(new PrometheusFilesAnnotation(files))
+            .WithAnnotation(new RunFolderAnnotation(files.Directory))
+            .WithBindMount(files.Directory, "/etc/prometheus", isReadOnly: true)
+            // Overriding the arguments replaces the image's default command: config and storage are given again.
+            .WithVolume("kafka-o11y-prometheus-data", "/prometheus")
+            .WithArgs(
+                "--config.file=/etc/prometheus/prometheus.yml",
+                "--storage.tsdb.path=/prometheus",
+                "--web.enable-otlp-receiver",
+                "--web.enable-remote-write-receiver",
+                "--enable-feature=exemplar-storage")
+            .WithHttpEndpoint(targetPort: 9090, name: "http")
+            .WithPrometheusLinks(hasWebUi: true)
+            .WithHttpHealthCheck("/-/ready");
+    }
+
+    /// <summary>
+    /// Prometheus 3 as a local program (Embedded mode, when <paramref name="tools"/> found one):
+    /// the same prometheus.yml and rules as the container, in a folder of its own; it scrapes the
+    /// services of <see cref="WithServiceScrapeTargets"/> and itself.
+    /// </summary>
+    public static IResourceBuilder<ExecutableResource> AddPrometheusProgram(
+        this IDistributedApplicationBuilder builder, string name, PrometheusTools tools)
+    {
+        var program = tools.Prometheus ?? throw new ArgumentException("No Prometheus 3 was found.", nameof(tools));
+        var files = builder.CreatePrometheusFiles(name);
+        var port = FreeLoopbackPort();
+        files.AddStaticTarget("prometheus", new TargetGroup($"127.0.0.1:{port}"));
+
+        List<string> arguments =
+        [
+            $"--config.file={files.ConfigFile}",
+            $"--storage.tsdb.path={Path.Combine(files.Directory, "data")}",
+            $"--web.listen-address=127.0.0.1:{port}",
+            $"--web.external-url=http://localhost:{port}",
+            "--web.enable-remote-write-receiver",
+            "--enable-feature=exemplar-storage",
+        ];
+        if (tools.HasOtlpReceiver)
+        {
+            arguments.Add("--web.enable-otlp-receiver");
+        }
+
+        if (tools.WebAssets is not null)
+        {
+            arguments.Add($"--web.local-assets={tools.WebAssets}");
+        }
+
+        return builder.AddExecutable(name, program, files.Directory, [.. arguments])
+            .WithAnnotation(new PrometheusFilesAnnotation(files))
+            .WithAnnotation(new RunFolderAnnotation(files.Directory))
+            .WithHttpEndpoint(port: port, targetPort: port, name: "http", isProxied: false)
+            .WithPrometheusLinks(tools.HasWebUi)
+            .WithHttpHealthCheck("/-/ready");
+    }
+
+    /// <summary>Adds a target that never moves, such as a container by name: <c>otel-collector:8888</c>.</summary>
+    public static IResourceBuilder<T> WithScrapeTarget<T>(this IResourceBuilder<T> prometheus, string job, string address)
+        where T : IResource
+    {
+        prometheus.Resource.PrometheusFiles().AddStaticTarget(job, new TargetGroup(address));
+        return prometheus;
+    }
+
+    /// <summary>Adds a container's endpoint (its name and the port it listens on) as a target.</summary>
+    public static IResourceBuilder<T> WithScrapeTarget<T>(
+        this IResourceBuilder<T> prometheus, string job, IResourceBuilder<ContainerResource> container, string endpointName = "http")
+        where T : IResource
+    {
+        var endpoint = container.Resource.Annotations.OfType<EndpointAnnotation>().Single(e => e.Name == endpointName);
+        return prometheus.WithScrapeTarget(job, $"{container.Resource.Name}:{endpoint.TargetPort}");
+    }
+
+    /// <summary>
+    /// Scrapes the services' <c>/metrics</c> (job <c>services</c>), one target per replica, labelled
+    /// as Prometheus labels their OTLP pushes: <c>job</c> = service name, <c>instance</c> = service
+    /// instance id. Turns the services' scrape endpoint on, serving as labels the resource
+    /// attributes prometheus.yml promotes on the OTLP path.
+    /// </summary>
+    public static IResourceBuilder<ExecutableResource> WithServiceScrapeTargets(
+        this IResourceBuilder<ExecutableResource> prometheus, params IResourceBuilder<ProjectResource>[] services)
+    {
+        var files = prometheus.Resource.PrometheusFiles();
+        foreach (var service in services)
+        {
+            service.WithEnvironment("PrometheusScraping__Enabled", "true");
+            foreach (var (attribute, index) in files.PromotedResourceAttributes.Select((a, i) => (a, i)))
+            {
+                service.WithEnvironment($"PrometheusScraping__ResourceAttributes__{index}", attribute);
+            }
+        }
+
+        var targets = new ServiceScrapeTargets(files, [.. services.Select(s => s.Resource)]);
+        prometheus.ApplicationBuilder.Eventing.Subscribe<BeforeStartEvent>((e, _) =>
+        {
+            var stopping = e.Services.GetRequiredService<IHostApplicationLifetime>().ApplicationStopping;
+            var notifications = e.Services.GetRequiredService<ResourceNotificationService>();
+            var logger = e.Services.GetRequiredService<ResourceLoggerService>().GetLogger(prometheus.Resource);
+            Task.Run(() => targets.FollowAsync(notifications, logger, stopping), stopping);
+            return Task.CompletedTask;
+        });
+        return prometheus;
+    }
+
+    /// <summary>Sends alerts to <paramref name="alertmanager"/>'s <c>http</c> endpoint.</summary>
+    public static IResourceBuilder<T> WithAlertmanager<T, TAlertmanager>(this IResourceBuilder<T> prometheus, IResourceBuilder<TAlertmanager> alertmanager)
+        where T : IResourceWithEndpoints
+        where TAlertmanager : IResourceWithEndpoints
+    {
+        var endpoint = alertmanager.Resource.Annotations.OfType<EndpointAnnotation>().Single(e => e.Name == "http");
+        var address = prometheus.Resource is ContainerResource
+            ? $"{alertmanager.Resource.Name}:{endpoint.TargetPort}"
+            : $"127.0.0.1:{endpoint.TargetPort}";
+        prometheus.Resource.PrometheusFiles().SetAlertmanagers([new TargetGroup(address)]);
+        return prometheus;
+    }
+
+    public static PrometheusFiles PrometheusFiles(this IResource prometheus) =>
+        prometheus.Annotations.OfType<PrometheusFilesAnnotation>().SingleOrDefault()?.Files
+        ?? throw new InvalidOperationException($"{prometheus.Name} is not a Prometheus added by AddPrometheus or AddPrometheusProgram.");
+
+    /// <summary>
+    /// A new folder in the system's temporary folder for what a program of this run reads and
+    /// writes (configs laid out from observability/, Prometheus's data). Once the application has
+    /// started, it is removed when the AppHost stops; a model that is only built keeps it
+    /// (<see cref="RunFolderAnnotation"/> names it).
+    /// </summary>
+    internal static string CreateRunFolder(this IDistributedApplicationBuilder builder, string name)
+    {
+        var folder = Directory.CreateTempSubdirectory($"kafka-o11y-{name}-").FullName;
+        builder.Eventing.Subscribe<AfterResourcesCreatedEvent>((e, _) =>
+        {
+            e.Services.GetRequiredService<IHostApplicationLifetime>().ApplicationStopped.Register(() => RunFolderAnnotation.Delete(folder));
+            return Task.CompletedTask;
+        });
+        return folder;
+    }
+
+    /// <summary>A free port on the loopback interface, for a program that is told its port.</summary>
+    internal static int FreeLoopbackPort()
+    {
+        using var listener = new TcpListener(IPAddress.Loopback, 0);
+        listener.Start();
+        return ((IPEndPoint)listener.LocalEndpoint).Port;
+    }
+
+    private static PrometheusFiles CreatePrometheusFiles(this IDistributedApplicationBuilder builder, string name)
+    {
+        var directory = builder.CreateRunFolder(name);
+        return Observability.PrometheusFiles.Create(
+            ObservabilityFiles.PathOf(builder, "prometheus"), directory, PrometheusOverlay.From(builder.Configuration));
+    }
+
+    /// <summary>
+    /// Links on the Aspire dashboard: the query and alerts pages, or where the build has no web UI
+    /// (Debian's), the same through the HTTP API, which a browser shows as JSON.
+    /// </summary>
+    private static IResourceBuilder<T> WithPrometheusLinks<T>(this IResourceBuilder<T> prometheus, bool hasWebUi)
+        where T : IResourceWithEndpoints
+    {
+        var endpoint = prometheus.GetEndpoint("http");
+        prometheus.WithUrlForEndpoint("http", url => url.DisplayLocation = UrlDisplayLocation.DetailsOnly);
+        return hasWebUi
+            ? prometheus
+                .WithUrl(ReferenceExpression.Create($"{endpoint}/query"), "Prometheus")
+                .WithUrl(ReferenceExpression.Create($"{endpoint}/alerts"), "Prometheus alerts")
+            : prometheus
+                .WithUrl(ReferenceExpression.Create($"{endpoint}/api/v1/alerts"), "Prometheus alerts (API)")
+                .WithUrl(ReferenceExpression.Create($"{endpoint}/api/v1/targets?state=active"), "Scrape targets (API)");
+    }
+}

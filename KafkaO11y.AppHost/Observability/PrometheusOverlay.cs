@@ -1,0 +1,159 @@
+using System.Globalization;
+using System.Text.RegularExpressions;
+using Microsoft.Extensions.Configuration;
+using YamlDotNet.RepresentationModel;
+
+namespace KafkaO11y.AppHost.Observability;
+
+/// <summary>
+/// What may differ from <c>observability/prometheus</c> in the copy a Prometheus reads: intervals
+/// and rule durations, never a query or a threshold. Empty by default, so a user's Prometheus runs
+/// the project's files as they are. Tests shorten time with it (section <c>KafkaO11y:Prometheus</c>):
+/// <list type="bullet">
+/// <item><c>ScrapeInterval</c>, <c>EvaluationInterval</c>: replace the <c>global</c> ones (for example <c>1s</c>).</item>
+/// <item><c>RuleTimeDivisor</c>: every duration of the rules (<c>for</c>, <c>keep_firing_for</c>, a group's
+/// <c>interval</c>, and every range, subquery and offset in an expression) divided by it, so an alert that
+/// needs <c>rate(x[5m]) &gt; t for 5m</c> needs <c>rate(x[15s]) &gt; t for 15s</c> with a divisor of 20.</item>
+/// </list>
+/// Which targets Prometheus scrapes is not part of it: the AppHost writes those as target files.
+/// </summary>
+public sealed partial record PrometheusOverlay(string? ScrapeInterval = null, string? EvaluationInterval = null, int RuleTimeDivisor = 1)
+{
+    public static PrometheusOverlay From(IConfiguration configuration)
+    {
+        var section = configuration.GetSection($"{KafkaO11ySettings.Section}:Prometheus");
+        var divisorText = section["RuleTimeDivisor"];
+        var divisor = 1;
+        if (divisorText is not null && (!int.TryParse(divisorText, CultureInfo.InvariantCulture, out divisor) || divisor < 1))
+        {
+            throw new InvalidOperationException(
+                $"{KafkaO11ySettings.Section}:Prometheus:RuleTimeDivisor is '{divisorText}'; expected a whole number of at least 1.");
+        }
+
+        return new PrometheusOverlay(Interval(section, "ScrapeInterval"), Interval(section, "EvaluationInterval"), divisor);
+    }
+
+    public bool IsEmpty => ScrapeInterval is null && EvaluationInterval is null && RuleTimeDivisor == 1;
+
+    /// <summary>Sets the global intervals of a prometheus.yml document.</summary>
+    public void ApplyToConfig(YamlMappingNode config)
+    {
+        if (ScrapeInterval is null && EvaluationInterval is null)
+        {
+            return;
+        }
+
+        if (!config.Children.TryGetValue("global", out var globalNode) || globalNode is not YamlMappingNode global)
+        {
+            global = [];
+            config.Children["global"] = global;
+        }
+
+        if (ScrapeInterval is not null)
+        {
+            global.Children["scrape_interval"] = ScrapeInterval;
+        }
+
+        if (EvaluationInterval is not null)
+        {
+            global.Children["evaluation_interval"] = EvaluationInterval;
+        }
+    }
+
+    /// <summary>Divides every duration of a rule file's groups and rules by <see cref="RuleTimeDivisor"/>.</summary>
+    public void ApplyToRules(YamlMappingNode rules)
+    {
+        if (RuleTimeDivisor == 1 || !rules.Children.TryGetValue("groups", out var groups) || groups is not YamlSequenceNode groupList)
+        {
+            return;
+        }
+
+        foreach (var group in groupList.OfType<YamlMappingNode>())
+        {
+            ScaleScalar(group, "interval", Divide);
+            if (group.Children.TryGetValue("rules", out var ruleList) && ruleList is YamlSequenceNode list)
+            {
+                foreach (var rule in list.OfType<YamlMappingNode>())
+                {
+                    ScaleScalar(rule, "for", Divide);
+                    ScaleScalar(rule, "keep_firing_for", Divide);
+                    ScaleScalar(rule, "expr", ScaleExpression);
+                }
+            }
+        }
+    }
+
+    /// <summary>Every range, subquery and offset of a PromQL expression divided.</summary>
+    private string ScaleExpression(string expression)
+    {
+        var ranges = Range().Replace(expression, match =>
+            match.Groups["step"].Success
+                ? $"[{Divide(match.Groups["range"].Value)}:{(match.Groups["step"].Length > 0 ? Divide(match.Groups["step"].Value) : "")}]"
+                : $"[{Divide(match.Groups["range"].Value)}]");
+        return Offset().Replace(ranges, match => $"offset {match.Groups["sign"].Value}{Divide(match.Groups["duration"].Value)}");
+    }
+
+    private string Divide(string duration) => Format(Milliseconds(duration) / RuleTimeDivisor);
+
+    private static void ScaleScalar(YamlMappingNode mapping, string key, Func<string, string> scale)
+    {
+        if (mapping.Children.TryGetValue(key, out var node) && node is YamlScalarNode { Value: { } value } scalar)
+        {
+            mapping.Children[key] = new YamlScalarNode(scale(value)) { Style = scalar.Style };
+        }
+    }
+
+    private static string? Interval(IConfigurationSection section, string key)
+    {
+        var text = section[key];
+        if (text is null)
+        {
+            return null;
+        }
+
+        return Duration().IsMatch(text) && Milliseconds(text) > 0
+            ? text
+            : throw new InvalidOperationException(
+                $"{KafkaO11ySettings.Section}:Prometheus:{key} is '{text}'; expected a Prometheus duration such as 1s or 15s.");
+    }
+
+    /// <summary>A Prometheus duration (<c>1h30m</c>, <c>15s</c>, <c>500ms</c>) in milliseconds.</summary>
+    private static long Milliseconds(string duration)
+    {
+        long total = 0;
+        foreach (Match part in DurationPart().Matches(duration))
+        {
+            var amount = long.Parse(part.Groups[1].Value, CultureInfo.InvariantCulture);
+            total += amount * part.Groups[2].Value switch
+            {
+                "ms" => 1L,
+                "s" => 1_000L,
+                "m" => 60_000L,
+                "h" => 3_600_000L,
+                "d" => 86_400_000L,
+                "w" => 604_800_000L,
+                _ => 31_536_000_000L,
+            };
+        }
+
+        return total;
+    }
+
+    private static string Format(long milliseconds) =>
+        milliseconds % 1000 == 0
+            ? $"{(milliseconds / 1000).ToString(CultureInfo.InvariantCulture)}s"
+            : $"{milliseconds.ToString(CultureInfo.InvariantCulture)}ms";
+
+    [GeneratedRegex(@"^(?:\d+(?:ms|s|m|h|d|w|y))+$")]
+    private static partial Regex Duration();
+
+    [GeneratedRegex(@"(\d+)(ms|s|m|h|d|w|y)")]
+    private static partial Regex DurationPart();
+
+    /// <summary>A range <c>[5m]</c> or a subquery <c>[10m:1m]</c> (<c>[10m:]</c>) of a PromQL expression.</summary>
+    [GeneratedRegex(@"\boffset\s+(?<sign>-?)(?<duration>(?:\d+(?:ms|s|m|h|d|w|y))+)")]
+    private static partial Regex Offset();
+
+    [GeneratedRegex(@"\[\s*(?<range>(?:\d+(?:ms|s|m|h|d|w|y))+)\s*(?::\s*(?<step>(?:\d+(?:ms|s|m|h|d|w|y))*)\s*)?\]")]
+    private static partial Regex Range();
+}
