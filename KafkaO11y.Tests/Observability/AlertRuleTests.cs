@@ -10,7 +10,7 @@ public sealed class AlertRuleTests
         "KafkaUnderMinIsrPartitions", "KafkaUncleanLeaderElections", "KafkaRequestHandlerIdleLow",
         // Applications
         "KafkaConsumerLagHigh", "KafkaNoMessagesConsumedWhileProduced", "KafkaEndToEndLatencyP99High", "KafkaProduceErrorRateHigh",
-        "KafkaDeadLetterMessages",
+        "KafkaProcessingErrorRateHigh", "KafkaDeadLetterMessages",
     ];
 
     [Fact]
