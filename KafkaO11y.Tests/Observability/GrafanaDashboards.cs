@@ -5,8 +5,11 @@ namespace KafkaO11y.Tests.Observability;
 /// <summary>A query of a dashboard: where it is, which datasource it names, its PromQL and legend.</summary>
 public sealed record DashboardQuery(string Dashboard, string Panel, string? DatasourceUid, string Expression, string? Legend = null);
 
+/// <summary>A query template variable: <c>label_values(metric, label)</c>, its "All" value and current selection.</summary>
+public sealed record TemplateVariable(string Name, string? Selector, string? Label, string? AllValue, IReadOnlyList<string> Current);
+
 /// <summary>The provisioned dashboards, read as Grafana would.</summary>
-public static class GrafanaDashboards
+public static partial class GrafanaDashboards
 {
     public static string Folder => Path.Combine(Repository.Observability, "grafana", "dashboards");
 
@@ -70,6 +73,72 @@ public static class GrafanaDashboards
             }
         }
     }
+
+    /// <summary>The query variables of a dashboard file (by its file name).</summary>
+    public static IReadOnlyList<TemplateVariable> Variables(string dashboard)
+    {
+        using var document = JsonDocument.Parse(File.ReadAllText(Path.Combine(Folder, dashboard)));
+        if (!document.RootElement.TryGetProperty("templating", out var templating))
+        {
+            return [];
+        }
+
+        return [.. templating.GetProperty("list").EnumerateArray()
+            .Where(v => v.GetProperty("type").GetString() == "query")
+            .Select(v =>
+            {
+                var query = v.GetProperty("query");
+                var text = query.ValueKind == JsonValueKind.Object ? query.GetProperty("query").GetString() : query.GetString();
+                var labelValues = LabelValues().Match(text ?? "");
+                var current = v.TryGetProperty("current", out var c) && c.TryGetProperty("value", out var value)
+                    ? value.ValueKind == JsonValueKind.Array ? [.. value.EnumerateArray().Select(x => x.GetString()!)] : [value.GetString()!]
+                    : new List<string>();
+                return new TemplateVariable(
+                    v.GetProperty("name").GetString()!,
+                    labelValues.Success ? labelValues.Groups[1].Value.Trim() : null,
+                    labelValues.Success ? labelValues.Groups[2].Value.Trim() : null,
+                    v.TryGetProperty("allValue", out var all) && all.ValueKind == JsonValueKind.String ? all.GetString() : null,
+                    current);
+            })];
+    }
+
+    /// <summary>
+    /// The query as Grafana sends it to Prometheus: its own variables (<c>$__interval</c>,
+    /// <c>$__rate_interval</c>, <c>$__range</c>) and the dashboard's, each with its value.
+    /// </summary>
+    public static string Interpolate(string expression, IReadOnlyDictionary<string, string> values) =>
+        VariableReference().Replace(expression, match =>
+            values.TryGetValue(match.Groups["name"].Value, out var value)
+                ? value
+                : throw new InvalidOperationException($"'{expression}' uses ${match.Groups["name"].Value}, which the test gives no value."));
+
+    /// <summary>
+    /// A multi-value variable's value in a regex matcher, as Grafana's Prometheus datasource
+    /// writes it: "All" is the variable's allValue when it has one, else every value; several
+    /// values are escaped and joined as <c>(a|b)</c>.
+    /// </summary>
+    public static string MultiValue(TemplateVariable variable, IReadOnlyCollection<string> allValues)
+    {
+        var selected = variable.Current.SequenceEqual(["$__all"])
+            ? variable.AllValue is { } allValue ? null : allValues
+            : variable.Current;
+        if (selected is null)
+        {
+            return variable.AllValue!;
+        }
+
+        var escaped = selected.Select(v => RegexSpecial().Replace(v, @"\\$0")).ToList();
+        return escaped.Count == 1 ? escaped[0] : $"({string.Join('|', escaped)})";
+    }
+
+    [System.Text.RegularExpressions.GeneratedRegex(@"^\s*label_values\((.+),\s*([\w.]+)\s*\)\s*$")]
+    private static partial System.Text.RegularExpressions.Regex LabelValues();
+
+    [System.Text.RegularExpressions.GeneratedRegex(@"\$\{(?<name>\w+)(?::\w+)?\}|\$(?<name>\w+)")]
+    private static partial System.Text.RegularExpressions.Regex VariableReference();
+
+    [System.Text.RegularExpressions.GeneratedRegex(@"[\\^$*+?.()|{}\[\]]")]
+    private static partial System.Text.RegularExpressions.Regex RegexSpecial();
 
     public static string? DatasourceUid(JsonElement element) =>
         element.TryGetProperty("datasource", out var datasource) && datasource.ValueKind == JsonValueKind.Object

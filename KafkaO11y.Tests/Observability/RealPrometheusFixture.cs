@@ -1,0 +1,211 @@
+using System.Diagnostics;
+using Aspire.Hosting;
+using Aspire.Hosting.ApplicationModel;
+using Aspire.Hosting.Testing;
+using Microsoft.Extensions.DependencyInjection;
+
+namespace KafkaO11y.Tests.Observability;
+
+/// <summary>A command of the Aspire dashboard, with the arguments a user would type in.</summary>
+public sealed record FaultCommand(string Resource, string Command, params (string Name, string Value)[] Arguments);
+
+/// <summary>What happened to one alert in a scenario: when it fired where, and whether the undo ended it.</summary>
+public sealed record AlertOutcome(
+    string Scenario, string Alert, TimeSpan? FiringAfter, bool InAlertmanager, bool ShownByReceiver, TimeSpan? InactiveAfterUndo, string? Problem);
+
+/// <summary>
+/// The application as a user with Prometheus 3 runs it in Embedded mode, with a real Prometheus
+/// scraping the real services and a real Alertmanager, its time shortened by the overlay
+/// (<c>KafkaO11y:Prometheus:*</c>: 1 s intervals, every rule duration divided by 20). Once
+/// started, it breaks the system with the dashboard's fault commands, one scenario after the
+/// other, and records what each alert did; the tests then read the record and query Prometheus.
+/// </summary>
+public sealed class RealPrometheusFixture : IAsyncLifetime
+{
+    public const int RuleTimeDivisor = 20;
+
+    public static readonly TimeSpan ScrapeInterval = TimeSpan.FromSeconds(1);
+
+    private static readonly TimeSpan StartTimeout = TimeSpan.FromMinutes(3);
+    private static readonly TimeSpan FireTimeout = TimeSpan.FromSeconds(150);
+    private static readonly TimeSpan ResolveTimeout = TimeSpan.FromSeconds(150);
+
+    private readonly List<HttpClient> _clients = [];
+
+    /// <summary>Why the fixture could not run (no Prometheus 3 here), or null.</summary>
+    public string? Missing { get; private set; }
+
+    public DistributedApplication App { get; private set; } = null!;
+
+    public PrometheusApi Prometheus { get; private set; } = null!;
+
+    public AlertmanagerApi Alertmanager { get; private set; } = null!;
+
+    /// <summary>From the first scrape of the services to the end of the last scenario.</summary>
+    public DateTimeOffset Start { get; private set; }
+
+    public DateTimeOffset End { get; private set; }
+
+    public IReadOnlyList<AlertOutcome> Outcomes { get; private set; } = [];
+
+    /// <summary>
+    /// Each scenario: the fault command, the alerts it must fire, and the command that undoes it
+    /// (none for a burst, which ends by itself). A resource's Stop and Start are Aspire's own commands.
+    /// </summary>
+    public static readonly IReadOnlyList<(string Name, FaultCommand Break, string[] Alerts, FaultCommand? Undo)> Scenarios =
+    [
+        ("poison burst", new("producer", "send-poison"), ["KafkaDeadLetterMessages"], null),
+        // Half the attempts fail: an eighth of the messages fail all three (the default 0.2 shows retries, not an outage).
+        ("failing processing", new("consumer", "fail-fraction", ("failureRate", "0.5")), ["KafkaProcessingErrorRateHigh"], new("consumer", "stop-failures")),
+        ("slow consumer", new("consumer", "slow-down"), ["KafkaConsumerLagHigh", "KafkaEndToEndLatencyP99High"], new("consumer", "restore-speed")),
+        ("broker down", new("kafka", "broker-down"), ["KafkaProduceErrorRateHigh"], new("kafka", "broker-up")),
+        ("consumer stopped", new("consumer", KnownResourceCommands.StopCommand), ["KafkaNoMessagesConsumedWhileProduced", "ScrapeTargetDown"], new("consumer", KnownResourceCommands.StartCommand)),
+    ];
+
+    public async Task InitializeAsync()
+    {
+        using var timeout = new CancellationTokenSource(StartTimeout);
+        var builder = await DistributedApplicationTestingBuilder.CreateAsync<Projects.KafkaO11y_AppHost>(
+            [
+                "--KafkaO11y:Mode=Embedded",
+                $"--KafkaO11y:Prometheus:ScrapeInterval={ScrapeInterval.TotalSeconds}s",
+                $"--KafkaO11y:Prometheus:EvaluationInterval={ScrapeInterval.TotalSeconds}s",
+                $"--KafkaO11y:Prometheus:RuleTimeDivisor={RuleTimeDivisor}",
+            ],
+            timeout.Token);
+        App = await builder.BuildAsync(timeout.Token);
+        var model = App.Services.GetRequiredService<DistributedApplicationModel>();
+        if (!model.Resources.Any(r => r.Name == "prometheus") || !model.Resources.Any(r => r.Name == "alertmanager"))
+        {
+            Missing = "Embedded mode found no Prometheus 3 or no Alertmanager: bash .ci/fetch-prometheus.";
+            return;
+        }
+
+        await App.StartAsync(timeout.Token);
+        foreach (var resource in new[] { "producer", "consumer", "prometheus", "alertmanager" })
+        {
+            await App.ResourceNotifications.WaitForResourceHealthyAsync(resource, timeout.Token);
+        }
+
+        Prometheus = new PrometheusApi(Client("prometheus"));
+        Alertmanager = new AlertmanagerApi(Client("alertmanager"));
+
+        // Both services scraped, and the start-up (group join, first messages) out of every window.
+        await Until(async () => (await Prometheus.TargetsAsync()).Count(t => t.Labels["job"] is "producer" or "consumer" && t.Health == "up") == 2,
+            StartTimeout, "the producer and consumer to be scraped");
+        Start = DateTimeOffset.UtcNow;
+        await Until(async () => (await Prometheus.AlertsAsync()).Count == 0, StartTimeout, "no alert pending or firing after start-up");
+
+        var outcomes = new List<AlertOutcome>();
+        foreach (var scenario in Scenarios)
+        {
+            outcomes.AddRange(await RunAsync(scenario.Name, scenario.Break, scenario.Alerts, scenario.Undo));
+            // The next scenario starts from quiet, so each alert is its own scenario's doing.
+            await Until(async () => (await Prometheus.AlertsAsync()).Count == 0, ResolveTimeout, "quiet between scenarios", throwOnTimeout: false);
+        }
+
+        Outcomes = outcomes;
+        End = DateTimeOffset.UtcNow;
+    }
+
+    private async Task<IReadOnlyList<AlertOutcome>> RunAsync(
+        string scenario, FaultCommand breakIt, string[] alerts, FaultCommand? undo)
+    {
+        var started = Stopwatch.StartNew();
+        await ExecuteAsync(breakIt);
+        var fired = await Task.WhenAll(alerts.Select(async alert =>
+        {
+            var firing = await Until(async () => (await Prometheus.AlertsAsync()).Any(a => a.Name == alert && a.State == "firing"), FireTimeout, $"{alert} to fire", throwOnTimeout: false);
+            var firedAfter = firing ? started.Elapsed : (TimeSpan?)null;
+            var inAlertmanager = firing && await Until(async () => (await Alertmanager.AlertsAsync()).Any(a => a.Name == alert), TimeSpan.FromSeconds(30), "", throwOnTimeout: false);
+            // Alertmanager's group_wait (10 s) before the receiver hears of it.
+            var shown = firing && await ReceiverShowsAsync(alert, TimeSpan.FromSeconds(45));
+            return (alert, firedAfter, inAlertmanager, shown);
+        }));
+
+        if (undo is { } command)
+        {
+            await ExecuteAsync(command);
+        }
+
+        var undone = Stopwatch.StartNew();
+        return await Task.WhenAll(fired.Select(async f =>
+        {
+            var inactive = await Until(async () => !(await Prometheus.AlertsAsync()).Any(a => a.Name == f.alert), ResolveTimeout, "", throwOnTimeout: false);
+            var inactiveAfter = inactive ? undone.Elapsed : (TimeSpan?)null;
+            var leftAlertmanager = inactive && await Until(async () => !(await Alertmanager.AlertsAsync()).Any(a => a.Name == f.alert), TimeSpan.FromSeconds(30), "", throwOnTimeout: false);
+            var problem = f.firedAfter is null ? $"did not fire within {FireTimeout.TotalSeconds} s"
+                : !f.inAlertmanager ? "fired in Prometheus but never reached Alertmanager"
+                : !f.shown ? "reached Alertmanager but the alerts receiver never showed it"
+                : inactiveAfter is null ? $"still pending or firing {ResolveTimeout.TotalSeconds} s after the undo"
+                : !leftAlertmanager ? "resolved in Prometheus but Alertmanager still lists it"
+                : null;
+            return new AlertOutcome(scenario, f.alert, f.firedAfter, f.inAlertmanager, f.shown, inactiveAfter, problem);
+        }));
+    }
+
+    private async Task<bool> ReceiverShowsAsync(string alert, TimeSpan timeout)
+    {
+        using var cancellation = new CancellationTokenSource(timeout);
+        try
+        {
+            await App.ResourceNotifications.WaitForResourceAsync("alerts",
+                e => e.Snapshot.State?.Text.Contains(alert, StringComparison.Ordinal) == true, cancellation.Token);
+            return true;
+        }
+        catch (OperationCanceledException)
+        {
+            return false;
+        }
+    }
+
+    private async Task ExecuteAsync(FaultCommand command)
+    {
+        var arguments = new InteractionInputCollection([.. command.Arguments.Select(a =>
+            new InteractionInput { Name = a.Name, InputType = InputType.Text, Value = a.Value })]);
+        var result = await App.ResourceCommands.ExecuteCommandAsync(command.Resource, command.Command, arguments);
+        if (!result.Success)
+        {
+            throw new InvalidOperationException($"{command.Resource} {command.Command}: {result.Message}");
+        }
+    }
+
+    private static async Task<bool> Until(Func<Task<bool>> condition, TimeSpan timeout, string what, bool throwOnTimeout = true)
+    {
+        var deadline = Stopwatch.StartNew();
+        while (deadline.Elapsed < timeout)
+        {
+            if (await condition())
+            {
+                return true;
+            }
+
+            await Task.Delay(TimeSpan.FromMilliseconds(500));
+        }
+
+        return throwOnTimeout ? throw new TimeoutException($"Waited {timeout.TotalSeconds} s for {what}.") : false;
+    }
+
+    private HttpClient Client(string resource)
+    {
+        var client = new HttpClient { BaseAddress = App.GetEndpoint(resource, "http") };
+        _clients.Add(client);
+        return client;
+    }
+
+    public async Task DisposeAsync()
+    {
+        _clients.ForEach(c => c.Dispose());
+        if (App is not null)
+        {
+            await App.DisposeAsync();
+        }
+    }
+}
+
+/// <summary>The real-Prometheus run: its own collection, never beside another app starting.</summary>
+[CollectionDefinition(Name, DisableParallelization = true)]
+public sealed class RealPrometheusCollection : ICollectionFixture<RealPrometheusFixture>
+{
+    public const string Name = "Real Prometheus";
+}
