@@ -18,8 +18,8 @@ public static class ModeAnnouncement
             if (settings.Mode == KafkaMode.Embedded && settings.ModeReason.StartsWith("Auto", StringComparison.Ordinal))
             {
                 logger.LogWarning(
-                    "No usable container runtime ({Reason}), so Kafka runs embedded and telemetry goes to the Aspire dashboard only: " +
-                    "no broker JMX metrics, broker-side consumer lag, Prometheus, Tempo, Loki or Grafana. " +
+                    "No usable container runtime ({Reason}), so Kafka runs embedded and telemetry goes to the Aspire dashboard: " +
+                    "no broker JMX metrics, broker-side consumer lag, Tempo, Loki or Grafana (Prometheus and Alertmanager run if installed, see below). " +
                     "Start Docker or Podman and run again to get them, or pass --KafkaO11y:Mode=Embedded to silence this.",
                     settings.ModeReason);
             }

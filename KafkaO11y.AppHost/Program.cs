@@ -31,7 +31,7 @@ if (settings.Mode == KafkaMode.Embedded)
         if (tools.Alertmanager is not null)
         {
             var alerts = builder.AddAlertReceiver("alerts");
-            var alertmanager = builder.AddAlertmanagerProgram("alertmanager", tools.Alertmanager, alerts);
+            var alertmanager = builder.AddAlertmanagerProgram("alertmanager", tools, alerts);
             prometheus.WithAlertmanager(alertmanager);
         }
     }

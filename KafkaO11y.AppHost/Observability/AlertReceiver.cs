@@ -12,12 +12,15 @@ namespace KafkaO11y.AppHost.Observability;
 
 /// <summary>
 /// Where Alertmanager sends its notifications in Embedded mode: a webhook inside the AppHost that
-/// shows them on the Aspire dashboard, one console line per alert (Console logs of this resource)
-/// and the firing alerts as the resource's state.
+/// shows them on the Aspire dashboard: one console line per alert (Console logs of this resource),
+/// how many fire as the resource's state, and their names in its details (<c>alerts.firing</c>).
 /// </summary>
 public sealed class AlertReceiverResource(string name, int port) : Resource(name)
 {
     public const string Path = "/alerts";
+
+    /// <summary>The resource's property naming the firing alerts.</summary>
+    public const string FiringProperty = "alerts.firing";
 
     public int Port { get; } = port;
 
@@ -27,6 +30,8 @@ public sealed class AlertReceiverResource(string name, int port) : Resource(name
 
 public static class AlertReceiverBuilderExtensions
 {
+    private const string FiringProperty = AlertReceiverResource.FiringProperty;
+
     public static IResourceBuilder<AlertReceiverResource> AddAlertReceiver(this IDistributedApplicationBuilder builder, string name)
     {
         var receiver = new AlertReceiverResource(name, PrometheusBuilderExtensions.FreeLoopbackPort());
@@ -53,7 +58,10 @@ public static class AlertReceiverBuilderExtensions
         var web = WebApplication.CreateSlimBuilder();
         web.WebHost.ConfigureKestrel(kestrel => kestrel.Listen(IPAddress.Loopback, receiver.Port));
         web.Logging.ClearProviders();
+        // A body that is not Alertmanager's webhook JSON gets a 400 problem response, and nothing else changes.
+        web.Services.AddProblemDetails();
         var app = web.Build();
+        app.UseStatusCodePages();
         app.MapPost(AlertReceiverResource.Path, async (WebhookNotification notification) =>
         {
             foreach (var alert in notification.Alerts)
@@ -73,7 +81,11 @@ public static class AlertReceiverBuilderExtensions
                 }
             }
 
-            await e.Notifications.PublishUpdateAsync(receiver, s => s with { State = StateOf(firing.Values) });
+            await e.Notifications.PublishUpdateAsync(receiver, s => s with
+            {
+                State = StateOf(firing.Values),
+                Properties = [.. s.Properties.Where(p => p.Name != FiringProperty), new(FiringProperty, FiringNames(firing.Values))],
+            });
             return Results.Ok();
         });
 
@@ -94,16 +106,21 @@ public static class AlertReceiverBuilderExtensions
         {
             State = StateOf([]),
             StartTimeStamp = DateTime.UtcNow,
+            Properties = [.. s.Properties, new(FiringProperty, "")],
         });
     }
 
-    /// <summary>"No alerts firing", or the firing alerts' names, as the resource's state.</summary>
+    /// <summary>"No alerts firing" or "2 firing", as the resource's state (the dashboard's state column is narrow).</summary>
     private static ResourceStateSnapshot StateOf(ICollection<WebhookAlert> firing) =>
         firing.Count == 0
             ? new("No alerts firing", KnownResourceStateStyles.Success)
             : new(
-                $"Firing: {string.Join(", ", firing.Select(a => a.Labels.GetValueOrDefault("alertname", "?")).Distinct().Order())}",
+                $"{firing.Count} firing",
                 firing.Any(a => a.Labels.GetValueOrDefault("severity") == "critical") ? KnownResourceStateStyles.Error : KnownResourceStateStyles.Warn);
+
+    /// <summary>The firing alerts' names, in the resource's details.</summary>
+    private static string FiringNames(ICollection<WebhookAlert> firing) =>
+        string.Join(", ", firing.Select(a => a.Labels.GetValueOrDefault("alertname", "?")).Distinct().Order());
 
     /// <summary>The parts of Alertmanager's webhook payload (version 4) the receiver shows.</summary>
     private sealed record WebhookNotification([property: JsonPropertyName("alerts")] IReadOnlyList<WebhookAlert> Alerts);

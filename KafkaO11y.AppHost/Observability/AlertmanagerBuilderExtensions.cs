@@ -23,7 +23,7 @@ public static class AlertmanagerBuilderExtensions
                 // One instance: no gossip port, no cluster peers to wait for.
                 "--cluster.listen-address=")
             .WithHttpEndpoint(targetPort: 9093, name: "http")
-            .WithAlertmanagerLink()
+            .WithAlertmanagerLinks(hasWebUi: true)
             .WithHttpHealthCheck("/-/ready");
     }
 
@@ -32,8 +32,9 @@ public static class AlertmanagerBuilderExtensions
     /// posted to <paramref name="receiver"/>, which shows them on the Aspire dashboard.
     /// </summary>
     public static IResourceBuilder<ExecutableResource> AddAlertmanagerProgram(
-        this IDistributedApplicationBuilder builder, string name, string program, IResourceBuilder<AlertReceiverResource> receiver)
+        this IDistributedApplicationBuilder builder, string name, PrometheusTools tools, IResourceBuilder<AlertReceiverResource> receiver)
     {
+        var program = tools.Alertmanager ?? throw new ArgumentException("No Alertmanager was found.", nameof(tools));
         var folder = builder.LayOutAlertmanagerFolder(name, receiver.Resource.WebhookUrl, seenAt: null);
         var port = PrometheusBuilderExtensions.FreeLoopbackPort();
         return builder.AddExecutable(name, program, folder,
@@ -44,7 +45,7 @@ public static class AlertmanagerBuilderExtensions
                 "--cluster.listen-address=")
             .WithAnnotation(new RunFolderAnnotation(folder))
             .WithHttpEndpoint(port: port, targetPort: port, name: "http", isProxied: false)
-            .WithAlertmanagerLink()
+            .WithAlertmanagerLinks(tools.AlertmanagerHasWebUi)
             // Not WaitFor(receiver): its state names the firing alerts instead of "Running", and
             // Alertmanager retries a notification the receiver was not there to take.
             .WithHttpHealthCheck("/-/ready")
@@ -66,10 +67,14 @@ public static class AlertmanagerBuilderExtensions
         return folder;
     }
 
-    /// <summary>Its UI, and its alerts through the API (Debian's build has no UI).</summary>
-    private static IResourceBuilder<T> WithAlertmanagerLink<T>(this IResourceBuilder<T> alertmanager)
+    /// <summary>Its UI where the build has one (Debian's has not), and its alerts through the API.</summary>
+    private static IResourceBuilder<T> WithAlertmanagerLinks<T>(this IResourceBuilder<T> alertmanager, bool hasWebUi)
         where T : IResourceWithEndpoints =>
         alertmanager
-            .WithUrlForEndpoint("http", url => url.DisplayText = "Alertmanager")
+            .WithUrlForEndpoint("http", url =>
+            {
+                url.DisplayText = "Alertmanager";
+                url.DisplayLocation = hasWebUi ? UrlDisplayLocation.SummaryAndDetails : UrlDisplayLocation.DetailsOnly;
+            })
             .WithUrl(ReferenceExpression.Create($"{alertmanager.GetEndpoint("http")}/api/v2/alerts"), "Alertmanager alerts (API)");
 }

@@ -17,10 +17,11 @@ namespace KafkaO11y.AppHost.Observability;
 /// <param name="WebAssets">Where a build that reads its web pages from disk (Debian's) finds them, if beside it.</param>
 /// <param name="HasWebUi">Whether it serves its web UI; Debian's build has none (only its API).</param>
 /// <param name="Alertmanager">The Alertmanager program, or null.</param>
+/// <param name="AlertmanagerHasWebUi">Whether it serves its web UI; Debian's build has none (only its API).</param>
 /// <param name="Missing">What was not found and how to get it, for the start-up log; empty when nothing is missing.</param>
 public sealed partial record PrometheusTools(
     string? Prometheus, string? PrometheusVersion, bool HasOtlpReceiver, string? WebAssets, bool HasWebUi,
-    string? Alertmanager, IReadOnlyList<string> Missing)
+    string? Alertmanager, bool AlertmanagerHasWebUi, IReadOnlyList<string> Missing)
 {
     public const string HowToGet =
         "run `bash .ci/fetch-prometheus` (puts Debian's builds into .tools/bin, where the AppHost looks), " +
@@ -93,7 +94,12 @@ public sealed partial record PrometheusTools(
             hasWebUi = Directory.Exists(Path.Combine(webAssets ?? "/usr/share/prometheus/web/", "static", "react"));
         }
 
-        return new PrometheusTools(prometheus, version, hasOtlpReceiver, webAssets, hasWebUi, alertmanager, missing);
+        // Likewise Alertmanager: Debian's reads its UI from --web.ui-path and ships none.
+        var alertmanagerHelp = alertmanager is null ? "" : Run(alertmanager, "--help") ?? "";
+        var uiPath = UiPath().Match(alertmanagerHelp);
+        var alertmanagerHasWebUi = alertmanager is not null && (!uiPath.Success || Directory.Exists(uiPath.Groups[1].Value));
+
+        return new PrometheusTools(prometheus, version, hasOtlpReceiver, webAssets, hasWebUi, alertmanager, alertmanagerHasWebUi, missing);
     }
 
     /// <summary>A configured path first (it must exist), then the PATH, then the tools folder.</summary>
@@ -150,6 +156,9 @@ public sealed partial record PrometheusTools(
             return null;
         }
     }
+
+    [GeneratedRegex(@"--web\.ui-path=""([^""]+)""")]
+    private static partial Regex UiPath();
 
     [GeneratedRegex(@"^prometheus, version 3\.")]
     private static partial Regex PrometheusThree();

@@ -2,6 +2,7 @@ using System.Diagnostics;
 using Aspire.Hosting;
 using Aspire.Hosting.ApplicationModel;
 using Aspire.Hosting.Testing;
+using KafkaO11y.AppHost.Observability;
 using Microsoft.Extensions.DependencyInjection;
 
 namespace KafkaO11y.Tests.Observability;
@@ -71,7 +72,11 @@ public sealed class RealPrometheusFixture : IAsyncLifetime
                 $"--KafkaO11y:Prometheus:ScrapeInterval={ScrapeInterval.TotalSeconds}s",
                 $"--KafkaO11y:Prometheus:EvaluationInterval={ScrapeInterval.TotalSeconds}s",
                 $"--KafkaO11y:Prometheus:RuleTimeDivisor={RuleTimeDivisor}",
+                "--ASPIRE_DASHBOARD_UNSECURED_ALLOW_ANONYMOUS=true",
             ],
+            // With the dashboard, as a user runs it: without it the services' OTLP exports fail, and
+            // their exporters' retries hold a stopping service up past Aspire's stop timeout.
+            (options, _) => options.DisableDashboard = false,
             timeout.Token);
         App = await builder.BuildAsync(timeout.Token);
         var model = App.Services.GetRequiredService<DistributedApplicationModel>();
@@ -150,7 +155,9 @@ public sealed class RealPrometheusFixture : IAsyncLifetime
         try
         {
             await App.ResourceNotifications.WaitForResourceAsync("alerts",
-                e => e.Snapshot.State?.Text.Contains(alert, StringComparison.Ordinal) == true, cancellation.Token);
+                e => e.Snapshot.Properties.Any(p => p.Name == AlertReceiverResource.FiringProperty
+                    && p.Value?.ToString()?.Split(", ").Contains(alert) == true),
+                cancellation.Token);
             return true;
         }
         catch (OperationCanceledException)
@@ -164,7 +171,15 @@ public sealed class RealPrometheusFixture : IAsyncLifetime
         var arguments = new InteractionInputCollection([.. command.Arguments.Select(a =>
             new InteractionInput { Name = a.Name, InputType = InputType.Text, Value = a.Value })]);
         var result = await App.ResourceCommands.ExecuteCommandAsync(command.Resource, command.Command, arguments);
-        if (!result.Success)
+        if (!result.Success && command.Command == KnownResourceCommands.StopCommand)
+        {
+            // Aspire gives up waiting after about 15 s while the service may still be shutting down
+            // (committing, leaving its group): what counts is that it stops.
+            using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(60));
+            await App.ResourceNotifications.WaitForResourceAsync(command.Resource,
+                e => e.Snapshot.State?.Text is "Finished" or "Exited" or "Terminated", timeout.Token);
+        }
+        else if (!result.Success)
         {
             throw new InvalidOperationException($"{command.Resource} {command.Command}: {result.Message}");
         }

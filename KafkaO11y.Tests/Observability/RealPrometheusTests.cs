@@ -1,4 +1,5 @@
 using System.Globalization;
+using Microsoft.Extensions.DependencyInjection;
 using Xunit.Abstractions;
 
 namespace KafkaO11y.Tests.Observability;
@@ -36,6 +37,23 @@ public sealed class RealPrometheusTests(RealPrometheusFixture fixture, ITestOutp
         output.WriteLine($"{scenario}: {alert} firing after {Seconds(outcome.FiringAfter)}, inactive {Seconds(outcome.InactiveAfterUndo)} after the undo " +
             $"(rule durations divided by {RealPrometheusFixture.RuleTimeDivisor}).");
         Assert.True(outcome.Problem is null, $"{scenario}: {alert} {outcome.Problem}.");
+    }
+
+    [SkippableFact]
+    public async Task The_alerts_receiver_answers_a_body_that_is_not_a_notification_with_a_400_problem()
+    {
+        RequireRun();
+        var receiver = fixture.App.Services.GetRequiredService<Aspire.Hosting.ApplicationModel.DistributedApplicationModel>()
+            .Resources.OfType<KafkaO11y.AppHost.Observability.AlertReceiverResource>().Single();
+        using var http = new HttpClient();
+
+        using var response = await http.PostAsync(receiver.WebhookUrl, new StringContent("{\"alerts\": 42}", System.Text.Encoding.UTF8, "application/json"));
+
+        Assert.Equal(System.Net.HttpStatusCode.BadRequest, response.StatusCode);
+        Assert.Equal("application/problem+json", response.Content.Headers.ContentType?.MediaType);
+        // And it goes on taking notifications.
+        using var next = await http.PostAsync(receiver.WebhookUrl, new StringContent("{\"alerts\": []}", System.Text.Encoding.UTF8, "application/json"));
+        Assert.Equal(System.Net.HttpStatusCode.OK, next.StatusCode);
     }
 
     [SkippableFact]
