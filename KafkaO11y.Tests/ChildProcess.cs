@@ -31,14 +31,14 @@ internal static class ChildProcess
         }
 
         using var process = Process.Start(start)!;
+        // Reading first: a program that writes while we write its input must not block on a full pipe.
+        var output = process.StandardOutput.ReadToEndAsync();
+        var errors = process.StandardError.ReadToEndAsync();
         if (input is not null)
         {
             await process.StandardInput.WriteAsync(input);
             process.StandardInput.Close();
         }
-
-        var output = process.StandardOutput.ReadToEndAsync();
-        var errors = process.StandardError.ReadToEndAsync();
         using var cancellation = new CancellationTokenSource(timeout ?? Timeout.InfiniteTimeSpan);
         try
         {

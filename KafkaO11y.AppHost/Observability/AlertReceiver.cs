@@ -34,7 +34,7 @@ public static class AlertReceiverBuilderExtensions
 
     public static IResourceBuilder<AlertReceiverResource> AddAlertReceiver(this IDistributedApplicationBuilder builder, string name)
     {
-        var receiver = new AlertReceiverResource(name, PrometheusBuilderExtensions.FreeLoopbackPort());
+        var receiver = new AlertReceiverResource(name, RunFolders.FreeLoopbackPort());
         return builder.AddResource(receiver)
             .ExcludeFromManifest()
             .WithInitialState(new CustomResourceSnapshot
@@ -53,7 +53,7 @@ public static class AlertReceiverBuilderExtensions
     private static async Task StartAsync(AlertReceiverResource receiver, InitializeResourceEvent e, CancellationToken cancellationToken)
     {
         await e.Eventing.PublishAsync(new BeforeResourceStartedEvent(receiver, e.Services), cancellationToken);
-        var firing = new ConcurrentDictionary<string, WebhookAlert>(StringComparer.Ordinal);
+        var firing = new ConcurrentDictionary<string, ReceivedAlert>(StringComparer.Ordinal);
 
         var web = WebApplication.CreateSlimBuilder();
         web.WebHost.ConfigureKestrel(kestrel => kestrel.Listen(IPAddress.Loopback, receiver.Port));
@@ -62,9 +62,17 @@ public static class AlertReceiverBuilderExtensions
         web.Services.AddProblemDetails();
         var app = web.Build();
         app.UseStatusCodePages();
-        app.MapPost(AlertReceiverResource.Path, async (WebhookNotification notification) =>
+        app.MapPost(AlertReceiverResource.Path, async (WebhookNotification? notification) =>
         {
-            foreach (var alert in notification.Alerts)
+            var alerts = notification?.Alerts?.Select(a => a?.Received()).ToList();
+            if (alerts is null || alerts.Any(a => a is null))
+            {
+                return Results.Problem(
+                    "Expected Alertmanager's webhook JSON: an 'alerts' list, each alert with status, labels, annotations and fingerprint.",
+                    statusCode: StatusCodes.Status400BadRequest);
+            }
+
+            foreach (var alert in alerts.OfType<ReceivedAlert>())
             {
                 var name = alert.Labels.GetValueOrDefault("alertname", "?");
                 var severity = alert.Labels.GetValueOrDefault("severity", "none");
@@ -100,7 +108,13 @@ public static class AlertReceiverBuilderExtensions
             return;
         }
 
-        e.Services.GetRequiredService<IHostApplicationLifetime>().ApplicationStopping.Register(() => app.StopAsync().GetAwaiter().GetResult());
+        var lifetime = e.Services.GetRequiredService<IHostApplicationLifetime>();
+        lifetime.ApplicationStopping.Register(() =>
+        {
+            using var stopTimeout = new CancellationTokenSource(TimeSpan.FromSeconds(5));
+            app.StopAsync(stopTimeout.Token).GetAwaiter().GetResult();
+        });
+        lifetime.ApplicationStopped.Register(() => app.DisposeAsync().AsTask().GetAwaiter().GetResult());
         e.Logger.LogInformation("Waiting for Alertmanager's notifications at {Url}", receiver.WebhookUrl);
         await e.Notifications.PublishUpdateAsync(receiver, s => s with
         {
@@ -111,7 +125,7 @@ public static class AlertReceiverBuilderExtensions
     }
 
     /// <summary>"No alerts firing" or "2 firing", as the resource's state (the dashboard's state column is narrow).</summary>
-    private static ResourceStateSnapshot StateOf(ICollection<WebhookAlert> firing) =>
+    private static ResourceStateSnapshot StateOf(ICollection<ReceivedAlert> firing) =>
         firing.Count == 0
             ? new("No alerts firing", KnownResourceStateStyles.Success)
             : new(
@@ -119,15 +133,24 @@ public static class AlertReceiverBuilderExtensions
                 firing.Any(a => a.Labels.GetValueOrDefault("severity") == "critical") ? KnownResourceStateStyles.Error : KnownResourceStateStyles.Warn);
 
     /// <summary>The firing alerts' names, in the resource's details.</summary>
-    private static string FiringNames(ICollection<WebhookAlert> firing) =>
+    private static string FiringNames(ICollection<ReceivedAlert> firing) =>
         string.Join(", ", firing.Select(a => a.Labels.GetValueOrDefault("alertname", "?")).Distinct().Order());
 
     /// <summary>The parts of Alertmanager's webhook payload (version 4) the receiver shows.</summary>
-    private sealed record WebhookNotification([property: JsonPropertyName("alerts")] IReadOnlyList<WebhookAlert> Alerts);
+    private sealed record WebhookNotification([property: JsonPropertyName("alerts")] IReadOnlyList<WebhookAlert?>? Alerts);
 
     private sealed record WebhookAlert(
-        [property: JsonPropertyName("status")] string Status,
-        [property: JsonPropertyName("labels")] Dictionary<string, string> Labels,
-        [property: JsonPropertyName("annotations")] Dictionary<string, string> Annotations,
-        [property: JsonPropertyName("fingerprint")] string Fingerprint);
+        [property: JsonPropertyName("status")] string? Status,
+        [property: JsonPropertyName("labels")] Dictionary<string, string>? Labels,
+        [property: JsonPropertyName("annotations")] Dictionary<string, string>? Annotations,
+        [property: JsonPropertyName("fingerprint")] string? Fingerprint)
+    {
+        /// <summary>The alert, or null when a part the receiver needs is missing.</summary>
+        public ReceivedAlert? Received() =>
+            Status is null || Labels is null || Annotations is null || Fingerprint is null
+                ? null
+                : new ReceivedAlert(Status, Labels, Annotations, Fingerprint);
+    }
+
+    private sealed record ReceivedAlert(string Status, Dictionary<string, string> Labels, Dictionary<string, string> Annotations, string Fingerprint);
 }

@@ -36,7 +36,7 @@ public static class AlertmanagerBuilderExtensions
     {
         var program = tools.Alertmanager ?? throw new ArgumentException("No Alertmanager was found.", nameof(tools));
         var folder = builder.LayOutAlertmanagerFolder(name, receiver.Resource.WebhookUrl, seenAt: null);
-        var port = PrometheusBuilderExtensions.FreeLoopbackPort();
+        var port = RunFolders.FreeLoopbackPort();
         return builder.AddExecutable(name, program, folder,
                 $"--config.file={Path.Combine(folder, "alertmanager.yml")}",
                 $"--storage.path={Path.Combine(folder, "data")}",
@@ -62,8 +62,8 @@ public static class AlertmanagerBuilderExtensions
         var folder = builder.CreateRunFolder(name);
         var config = File.ReadAllText(ObservabilityFiles.PathOf(builder, "alertmanager/alertmanager.yml"))
             .Replace($"{ContainerConfigFolder}/", $"{seenAt ?? folder}/", StringComparison.Ordinal);
-        File.WriteAllText(Path.Combine(folder, "alertmanager.yml"), config);
-        File.WriteAllText(Path.Combine(folder, "webhook-url"), webhookUrl);
+        RunFolders.WriteReadableFile(Path.Combine(folder, "alertmanager.yml"), config);
+        RunFolders.WriteReadableFile(Path.Combine(folder, "webhook-url"), webhookUrl);
         return folder;
     }
 

@@ -1,5 +1,3 @@
-using System.Net;
-using System.Net.Sockets;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
@@ -8,22 +6,6 @@ namespace KafkaO11y.AppHost.Observability;
 
 /// <summary>The folder a Prometheus resource reads (<see cref="PrometheusFiles"/>).</summary>
 public sealed record PrometheusFilesAnnotation(PrometheusFiles Files) : IResourceAnnotation;
-
-/// <summary>A folder the AppHost made for a resource in the system's temporary folder.</summary>
-public sealed record RunFolderAnnotation(string Path) : IResourceAnnotation
-{
-    public static void Delete(string folder)
-    {
-        try
-        {
-            Directory.Delete(folder, recursive: true);
-        }
-        catch (Exception error) when (error is IOException or UnauthorizedAccessException)
-        {
-            // A program may still be closing its files; the system cleans its temporary folder anyway.
-        }
-    }
-}
 
 public static class PrometheusBuilderExtensions
 {
@@ -44,7 +26,7 @@ public static class PrometheusBuilderExtensions
                 logger.LogInformation(
                     "Prometheus: {Version} at {Path}; it scrapes the services' /metrics{Otlp}",
                     tools.PrometheusVersion, tools.Prometheus,
-                    tools.HasOtlpReceiver ? " (its OTLP receiver is on too)" : " (this build has no OTLP receiver)");
+                    tools.HasOtlpReceiver ? " (its OTLP receiver is on as in the container, unused here)" : " (this build has no OTLP receiver)");
             }
 
             if (tools.Missing.Count > 0)
@@ -97,7 +79,7 @@ public static class PrometheusBuilderExtensions
     {
         var program = tools.Prometheus ?? throw new ArgumentException("No Prometheus 3 was found.", nameof(tools));
         var files = builder.CreatePrometheusFiles(name);
-        var port = FreeLoopbackPort();
+        var port = RunFolders.FreeLoopbackPort();
         files.AddStaticTarget("prometheus", new TargetGroup($"127.0.0.1:{port}"));
 
         List<string> arguments =
@@ -181,7 +163,8 @@ public static class PrometheusBuilderExtensions
         where TAlertmanager : IResourceWithEndpoints
     {
         var endpoint = alertmanager.Resource.Annotations.OfType<EndpointAnnotation>().Single(e => e.Name == "http");
-        var address = prometheus.Resource is ContainerResource
+        // A container by its name on the containers' network; a local program on loopback.
+        var address = alertmanager.Resource is ContainerResource
             ? $"{alertmanager.Resource.Name}:{endpoint.TargetPort}"
             : $"127.0.0.1:{endpoint.TargetPort}";
         prometheus.Resource.PrometheusFiles().SetAlertmanagers([new TargetGroup(address)]);
@@ -191,31 +174,6 @@ public static class PrometheusBuilderExtensions
     public static PrometheusFiles PrometheusFiles(this IResource prometheus) =>
         prometheus.Annotations.OfType<PrometheusFilesAnnotation>().SingleOrDefault()?.Files
         ?? throw new InvalidOperationException($"{prometheus.Name} is not a Prometheus added by AddPrometheus or AddPrometheusProgram.");
-
-    /// <summary>
-    /// A new folder in the system's temporary folder for what a program of this run reads and
-    /// writes (configs laid out from observability/, Prometheus's data). Once the application has
-    /// started, it is removed when the AppHost stops; a model that is only built keeps it
-    /// (<see cref="RunFolderAnnotation"/> names it).
-    /// </summary>
-    internal static string CreateRunFolder(this IDistributedApplicationBuilder builder, string name)
-    {
-        var folder = Directory.CreateTempSubdirectory($"kafka-o11y-{name}-").FullName;
-        builder.Eventing.Subscribe<AfterResourcesCreatedEvent>((e, _) =>
-        {
-            e.Services.GetRequiredService<IHostApplicationLifetime>().ApplicationStopped.Register(() => RunFolderAnnotation.Delete(folder));
-            return Task.CompletedTask;
-        });
-        return folder;
-    }
-
-    /// <summary>A free port on the loopback interface, for a program that is told its port.</summary>
-    internal static int FreeLoopbackPort()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
-    }
 
     private static PrometheusFiles CreatePrometheusFiles(this IDistributedApplicationBuilder builder, string name)
     {

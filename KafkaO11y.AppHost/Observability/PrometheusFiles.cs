@@ -50,8 +50,8 @@ public sealed class PrometheusFiles
     /// <summary>Lays out a new folder from <paramref name="source"/> (observability/prometheus), every target file empty.</summary>
     public static PrometheusFiles Create(string source, string directory, PrometheusOverlay overlay)
     {
-        System.IO.Directory.CreateDirectory(Path.Combine(directory, "rules"));
-        System.IO.Directory.CreateDirectory(Path.Combine(directory, "targets"));
+        RunFolders.MakeReadableByAll(Path.Combine(directory, "rules"));
+        RunFolders.MakeReadableByAll(Path.Combine(directory, "targets"));
 
         var config = Load(Path.Combine(source, "prometheus.yml"));
         overlay.ApplyToConfig(config);
@@ -109,7 +109,7 @@ public sealed class PrometheusFiles
     {
         var path = Path.Combine(Directory, "targets", file);
         var partial = path + ".partial";
-        File.WriteAllText(partial, content);
+        RunFolders.WriteReadableFile(partial, content);
         File.Move(partial, path, overwrite: true);
     }
 
@@ -150,13 +150,14 @@ public sealed class PrometheusFiles
 
     private static void Save(YamlMappingNode document, string file, PrometheusOverlay overlay)
     {
-        using var writer = new StreamWriter(file);
-        writer.WriteLine("# Written by the AppHost from observability/prometheus; edit that, not this copy.");
+        using var text = new StringWriter();
+        text.WriteLine("# Written by the AppHost from observability/prometheus; edit that, not this copy.");
         if (!overlay.IsEmpty)
         {
-            writer.WriteLine($"# Overlay: {overlay}");
+            text.WriteLine($"# Overlay: {overlay}");
         }
 
-        new YamlStream(new YamlDocument(document)).Save(writer, assignAnchors: false);
+        new YamlStream(new YamlDocument(document)).Save(text, assignAnchors: false);
+        RunFolders.WriteReadableFile(file, text.ToString());
     }
 }

@@ -93,7 +93,14 @@ public sealed partial record PrometheusOverlay(string? ScrapeInterval = null, st
         return Offset().Replace(ranges, match => $"offset {match.Groups["sign"].Value}{Divide(match.Groups["duration"].Value)}");
     }
 
-    private string Divide(string duration) => Format(Milliseconds(duration) / RuleTimeDivisor);
+    private string Divide(string duration)
+    {
+        var divided = Milliseconds(duration) / RuleTimeDivisor;
+        return divided > 0 || Milliseconds(duration) == 0
+            ? Format(divided)
+            : throw new InvalidOperationException(
+                $"{KafkaO11ySettings.Section}:Prometheus:RuleTimeDivisor={RuleTimeDivisor} makes {duration} in a rule shorter than 1 ms.");
+    }
 
     private static void ScaleScalar(YamlMappingNode mapping, string key, Func<string, string> scale)
     {

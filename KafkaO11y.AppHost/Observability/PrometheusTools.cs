@@ -91,7 +91,8 @@ public sealed partial record PrometheusTools(
             var real = new FileInfo(prometheus).ResolveLinkTarget(returnFinalTarget: true)?.FullName ?? prometheus;
             var beside = Path.GetFullPath(Path.Combine(Path.GetDirectoryName(real)!, "..", "share", "prometheus", "web"));
             webAssets = Directory.Exists(beside) ? beside + Path.DirectorySeparatorChar : null;
-            hasWebUi = Directory.Exists(Path.Combine(webAssets ?? "/usr/share/prometheus/web/", "static", "react"));
+            var assets = webAssets ?? "/usr/share/prometheus/web/";
+            hasWebUi = Directory.Exists(Path.Combine(assets, "static", "mantine-ui")) || Directory.Exists(Path.Combine(assets, "static", "react"));
         }
 
         // Likewise Alertmanager: Debian's reads its UI from --web.ui-path and ships none.

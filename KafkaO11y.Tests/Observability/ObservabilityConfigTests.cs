@@ -34,6 +34,7 @@ public sealed class ObservabilityConfigTests(AppHostModels models)
         Assert.Contains(prometheus.Annotations.OfType<ContainerMountAnnotation>(), m => m.Source == files.Directory && m.Target == "/etc/prometheus");
 
         AssertPromtoolAccepts(files);
+        AssertReadableByAContainersUser(files.Directory);
         Assert.Equal(jmxExporters.Split(',', StringSplitOptions.RemoveEmptyEntries), Targets(files, "kafka-jmx.json"));
         Assert.Equal(["localhost:9090"], Targets(files, "prometheus.json"));
         Assert.Equal(["otel-collector:8888"], Targets(files, "otel-collector.json"));
@@ -100,6 +101,28 @@ public sealed class ObservabilityConfigTests(AppHostModels models)
         }
     }
 
+    [Theory]
+    [InlineData("rate(x[5m])", "rate(x[15s])")]
+    [InlineData("max_over_time(rate(x[10m])[1h:1m])", "max_over_time(rate(x[30s])[180s:3s])")]
+    [InlineData("deriv(x[10m:]) > 0", "deriv(x[30s:]) > 0")]
+    [InlineData("x unless x offset 5m", "x unless x offset 15s")]
+    [InlineData("x offset -1h30m", "x offset -270s")]
+    [InlineData("rate(x[500ms]) > 0.5", "rate(x[25ms]) > 0.5")]
+    [InlineData("x{job=~\"[0-9]+\"} > 100", "x{job=~\"[0-9]+\"} > 100")]
+    public void The_overlay_divides_every_range_subquery_and_offset_and_nothing_else(string expression, string expected)
+    {
+        var stream = new YamlDotNet.RepresentationModel.YamlStream();
+        stream.Load(new StringReader($"groups:\n  - name: g\n    rules:\n      - alert: A\n        for: 5m\n        expr: '{expression.Replace("'", "''", StringComparison.Ordinal)}'\n"));
+        var rules = (YamlDotNet.RepresentationModel.YamlMappingNode)stream.Documents[0].RootNode;
+
+        new PrometheusOverlay(RuleTimeDivisor: 20).ApplyToRules(rules);
+
+        var rule = (YamlDotNet.RepresentationModel.YamlMappingNode)((YamlDotNet.RepresentationModel.YamlSequenceNode)
+            ((YamlDotNet.RepresentationModel.YamlMappingNode)((YamlDotNet.RepresentationModel.YamlSequenceNode)rules["groups"])[0])["rules"])[0];
+        Assert.Equal(expected, rule["expr"].ToString());
+        Assert.Equal("15s", rule["for"].ToString());
+    }
+
     [SkippableTheory]
     [InlineData("Containers", "http://otel-collector:8088/alertmanager")]
     [InlineData("Embedded", "http://127.0.0.1:")]
@@ -116,6 +139,7 @@ public sealed class ObservabilityConfigTests(AppHostModels models)
             ExecutableResource program => program.WorkingDirectory,
             _ => throw new InvalidOperationException($"alertmanager is a {alertmanager!.GetType().Name}"),
         };
+        AssertReadableByAContainersUser(folder);
         var (exitCode, output) = ExternalTool.Amtool.Run(folder, "check-config", "alertmanager.yml");
         Assert.True(exitCode == 0, $"amtool check-config failed:\n{output}");
         Assert.Contains("SUCCESS", output);
@@ -126,6 +150,37 @@ public sealed class ObservabilityConfigTests(AppHostModels models)
         var seenAs = mode == "Containers" ? "/etc/alertmanager" : folder;
         Assert.Equal($"{seenAs}/webhook-url", urlFile);
         Assert.StartsWith(webhook, File.ReadAllText(Path.Combine(folder, "webhook-url")), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Alertmanager_s_webhook_is_the_collector_receiver_the_AppHost_names()
+    {
+        var receiver = Yaml.Load(CollectorConfig).Map("receivers").Map("webhookevent/alertmanager");
+        Assert.Equal($"0.0.0.0:{OpenTelemetryCollectorBuilderExtensions.AlertmanagerWebhookPort}", receiver["endpoint"]);
+        Assert.Equal(OpenTelemetryCollectorBuilderExtensions.AlertmanagerWebhookPath, receiver["path"]);
+    }
+
+    /// <summary>
+    /// The images run as <c>nobody</c>, and a bind mount keeps the host's modes: every folder must
+    /// be searchable and every file readable by others (a temporary folder is its owner's only).
+    /// </summary>
+    private static void AssertReadableByAContainersUser(string folder)
+    {
+        if (OperatingSystem.IsWindows())
+        {
+            return;
+        }
+
+        foreach (var directory in Directory.GetDirectories(folder, "*", SearchOption.AllDirectories).Prepend(folder))
+        {
+            var mode = File.GetUnixFileMode(directory);
+            Assert.True(mode.HasFlag(UnixFileMode.OtherRead) && mode.HasFlag(UnixFileMode.OtherExecute), $"{directory} is {mode}: a container's user cannot read it.");
+        }
+
+        foreach (var file in Directory.GetFiles(folder, "*", SearchOption.AllDirectories))
+        {
+            Assert.True(File.GetUnixFileMode(file).HasFlag(UnixFileMode.OtherRead), $"{file} is {File.GetUnixFileMode(file)}: a container's user cannot read it.");
+        }
     }
 
     private static void AssertPromtoolAccepts(PrometheusFiles files)

@@ -17,13 +17,22 @@ public static class PrometheusOtlpNames
         [property: JsonPropertyName("metrics")] Dictionary<string, string[]> Metrics,
         [property: JsonPropertyName("labels")] Dictionary<string, string> Labels);
 
+    /// <summary>The otlptranslator prom/prometheus v3.14.0 builds with (its go.mod), the version Containers mode runs.</summary>
+    public const string PinnedVersion = "1.0.0";
+
     public static async Task<Translation> TranslateAsync(IEnumerable<Instrument> instruments, IEnumerable<string> attributes)
     {
         var go = ExternalTool.Go.RequirePath();
-        var library = new[] { ExternalTool.ToolsFolder + "/../sid/usr/share/gocode", "/usr/share/gocode" }
-            .Select(root => Path.GetFullPath(Path.Combine(root, "src", "github.com", "prometheus", "otlptranslator")))
-            .FirstOrDefault(Directory.Exists);
-        ExternalTool.Require(library is not null, "Prometheus's OTLP name translator is not installed: bash .ci/fetch-prometheus --test-tools.");
+        var root = new[] { Path.Combine(ExternalTool.ToolsFolder, "..", "sid", "usr", "share"), "/usr/share" }
+            .Select(Path.GetFullPath)
+            .FirstOrDefault(r => Directory.Exists(Path.Combine(r, "gocode", "src", "github.com", "prometheus", "otlptranslator")));
+        ExternalTool.Require(root is not null, "Prometheus's OTLP name translator is not installed: bash .ci/fetch-prometheus --test-tools.");
+        var library = Path.Combine(root!, "gocode", "src", "github.com", "prometheus", "otlptranslator");
+
+        // sid moves: the names are proven for the version Containers mode runs, or not at all.
+        var version = DebianVersion(Path.Combine(root!, "doc", "golang-github-prometheus-otlptranslator-dev", "changelog.Debian.gz"));
+        Assert.True(version.StartsWith(PinnedVersion + "-", StringComparison.Ordinal),
+            $"Debian's otlptranslator is {version}; prom/prometheus v3.14.0 builds with {PinnedVersion}. Pin the matching package or update the Prometheus image.");
 
         var work = Directory.CreateTempSubdirectory("kafka-o11y-otlp-names-").FullName;
         try
@@ -62,6 +71,18 @@ public static class PrometheusOtlpNames
         {
             Directory.Delete(work, recursive: true);
         }
+    }
+
+    /// <summary>A Debian package's version, from the first line of its changelog: "name (1.0.0-2) unstable; ...".</summary>
+    private static string DebianVersion(string changelog)
+    {
+        using var file = File.OpenRead(changelog);
+        using var gzip = new System.IO.Compression.GZipStream(file, System.IO.Compression.CompressionMode.Decompress);
+        using var reader = new StreamReader(gzip);
+        var first = reader.ReadLine() ?? "";
+        var open = first.IndexOf('(', StringComparison.Ordinal);
+        var close = first.IndexOf(')', StringComparison.Ordinal);
+        return open >= 0 && close > open ? first[(open + 1)..close] : first;
     }
 
     /// <summary>The OTLP metric type the .NET SDK exports an instrument as.</summary>

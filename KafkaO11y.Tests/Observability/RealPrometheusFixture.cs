@@ -10,6 +10,20 @@ namespace KafkaO11y.Tests.Observability;
 /// <summary>A command of the Aspire dashboard, with the arguments a user would type in.</summary>
 public sealed record FaultCommand(string Resource, string Command, params (string Name, string Value)[] Arguments);
 
+/// <summary>A fault and what it must fire (with the <paramref name="Labels"/> given per alert), may fire, and its undo.</summary>
+public sealed record FaultScenario(
+    string Name, FaultCommand Break, string[] Alerts, FaultCommand? Undo, string[]? MayAlsoFire = null,
+    Dictionary<string, Dictionary<string, string>>? Labels = null)
+{
+    /// <summary>Whether a firing alert carries the labels the scenario names for it (its job, say).</summary>
+    public bool Matches(ListedAlert alert) =>
+        Labels?.GetValueOrDefault(alert.Name) is not { } labels || labels.All(l => alert.Labels.GetValueOrDefault(l.Key) == l.Value);
+
+    /// <summary>Whether the scenario explains this firing alert.</summary>
+    public bool Explains(ListedAlert alert) =>
+        (Alerts.Contains(alert.Name) && Matches(alert)) || (MayAlsoFire ?? []).Contains(alert.Name);
+}
+
 /// <summary>What happened to one alert in a scenario: when it fired where, and whether the undo ended it.</summary>
 public sealed record AlertOutcome(
     string Scenario, string Alert, TimeSpan? FiringAfter, bool InAlertmanager, bool ShownByReceiver, TimeSpan? InactiveAfterUndo, string? Problem);
@@ -50,18 +64,32 @@ public sealed class RealPrometheusFixture : IAsyncLifetime
     public IReadOnlyList<AlertOutcome> Outcomes { get; private set; } = [];
 
     /// <summary>
-    /// Each scenario: the fault command, the alerts it must fire, and the command that undoes it
+    /// Each fault, as a user causes it with the dashboard's commands, the alerts it must fire, the
+    /// ones it may fire too (its documented side effects, docs/tutorial/05-alerts.md), and its undo
     /// (none for a burst, which ends by itself). A resource's Stop and Start are Aspire's own commands.
     /// </summary>
-    public static readonly IReadOnlyList<(string Name, FaultCommand Break, string[] Alerts, FaultCommand? Undo)> Scenarios =
+    public static readonly IReadOnlyList<FaultScenario> Scenarios =
     [
-        ("poison burst", new("producer", "send-poison"), ["KafkaDeadLetterMessages"], null),
+        new("poison burst", new("producer", "send-poison"), ["KafkaDeadLetterMessages"], Undo: null,
+            MayAlsoFire: ["KafkaProcessingErrorRateHigh"]),
         // Half the attempts fail: an eighth of the messages fail all three (the default 0.2 shows retries, not an outage).
-        ("failing processing", new("consumer", "fail-fraction", ("failureRate", "0.5")), ["KafkaProcessingErrorRateHigh"], new("consumer", "stop-failures")),
-        ("slow consumer", new("consumer", "slow-down"), ["KafkaConsumerLagHigh", "KafkaEndToEndLatencyP99High"], new("consumer", "restore-speed")),
-        ("broker down", new("kafka", "broker-down"), ["KafkaProduceErrorRateHigh"], new("kafka", "broker-up")),
-        ("consumer stopped", new("consumer", KnownResourceCommands.StopCommand), ["KafkaNoMessagesConsumedWhileProduced", "ScrapeTargetDown"], new("consumer", KnownResourceCommands.StartCommand)),
+        new("failing processing", new("consumer", "fail-fraction", ("failureRate", "0.5")), ["KafkaProcessingErrorRateHigh"], new("consumer", "stop-failures"),
+            MayAlsoFire: ["KafkaDeadLetterMessages"]),
+        new("slow consumer", new("consumer", "slow-down"), ["KafkaConsumerLagHigh", "KafkaEndToEndLatencyP99High"], new("consumer", "restore-speed")),
+        // Messages that waited out the outage arrive late.
+        new("broker down", new("kafka", "broker-down"), ["KafkaProduceErrorRateHigh"], new("kafka", "broker-up"),
+            MayAlsoFire: ["KafkaEndToEndLatencyP99High"]),
+        // The restarted consumer starts behind.
+        new("consumer stopped", new("consumer", KnownResourceCommands.StopCommand), ["KafkaNoMessagesConsumedWhileProduced", "ScrapeTargetDown"],
+            new("consumer", KnownResourceCommands.StartCommand), MayAlsoFire: ["KafkaEndToEndLatencyP99High", "KafkaConsumerLagHigh"],
+            Labels: new() { ["ScrapeTargetDown"] = new Dictionary<string, string> { ["job"] = "consumer" } }),
     ];
+
+    /// <summary>Per scenario, every alert that fired while it ran (name and labels), expected or not.</summary>
+    public IReadOnlyDictionary<string, IReadOnlyList<ListedAlert>> Fired { get; private set; } = new Dictionary<string, IReadOnlyList<ListedAlert>>();
+
+    /// <summary>Per scenario, what went wrong around it (the system not quiet again afterwards), or nothing.</summary>
+    public IReadOnlyDictionary<string, string?> ScenarioProblems { get; private set; } = new Dictionary<string, string?>();
 
     public async Task InitializeAsync()
     {
@@ -102,25 +130,58 @@ public sealed class RealPrometheusFixture : IAsyncLifetime
         await Until(async () => (await Prometheus.AlertsAsync()).Count == 0, StartTimeout, "no alert pending or firing after start-up");
 
         var outcomes = new List<AlertOutcome>();
+        var fired = new Dictionary<string, IReadOnlyList<ListedAlert>>();
+        var problems = new Dictionary<string, string?>();
         foreach (var scenario in Scenarios)
         {
-            outcomes.AddRange(await RunAsync(scenario.Name, scenario.Break, scenario.Alerts, scenario.Undo));
+            // Everything that fires from the fault until the system is quiet again.
+            using var watching = new CancellationTokenSource();
+            var watcher = WatchFiringAsync(watching.Token);
+            outcomes.AddRange(await RunAsync(scenario));
             // The next scenario starts from quiet, so each alert is its own scenario's doing.
-            await Until(async () => (await Prometheus.AlertsAsync()).Count == 0, ResolveTimeout, "quiet between scenarios", throwOnTimeout: false);
+            var quiet = await Until(async () => (await Prometheus.AlertsAsync()).Count == 0, ResolveTimeout, "", throwOnTimeout: false);
+            await watching.CancelAsync();
+            fired[scenario.Name] = await watcher;
+            problems[scenario.Name] = quiet ? null : $"alerts still pending or firing {ResolveTimeout.TotalSeconds} s after the undo: " +
+                string.Join(", ", (await Prometheus.AlertsAsync()).Select(a => $"{a.Name} ({a.State})"));
         }
 
         Outcomes = outcomes;
+        Fired = fired;
+        ScenarioProblems = problems;
         End = DateTimeOffset.UtcNow;
     }
 
-    private async Task<IReadOnlyList<AlertOutcome>> RunAsync(
-        string scenario, FaultCommand breakIt, string[] alerts, FaultCommand? undo)
+    private async Task<IReadOnlyList<ListedAlert>> WatchFiringAsync(CancellationToken stop)
+    {
+        var seen = new Dictionary<string, ListedAlert>();
+        while (!stop.IsCancellationRequested)
+        {
+            foreach (var alert in (await Prometheus.AlertsAsync()).Where(a => a.State == "firing"))
+            {
+                seen.TryAdd(string.Join(',', alert.Labels.OrderBy(l => l.Key).Select(l => $"{l.Key}={l.Value}")), alert);
+            }
+
+            try
+            {
+                await Task.Delay(TimeSpan.FromMilliseconds(500), stop);
+            }
+            catch (OperationCanceledException)
+            {
+            }
+        }
+
+        return [.. seen.Values];
+    }
+
+    private async Task<IReadOnlyList<AlertOutcome>> RunAsync(FaultScenario scenario)
     {
         var started = Stopwatch.StartNew();
-        await ExecuteAsync(breakIt);
-        var fired = await Task.WhenAll(alerts.Select(async alert =>
+        await ExecuteAsync(scenario.Break);
+        var fired = await Task.WhenAll(scenario.Alerts.Select(async alert =>
         {
-            var firing = await Until(async () => (await Prometheus.AlertsAsync()).Any(a => a.Name == alert && a.State == "firing"), FireTimeout, $"{alert} to fire", throwOnTimeout: false);
+            var firing = await Until(async () => (await Prometheus.AlertsAsync()).Any(a => a.Name == alert && a.State == "firing" && scenario.Matches(a)),
+                FireTimeout, "", throwOnTimeout: false);
             var firedAfter = firing ? started.Elapsed : (TimeSpan?)null;
             var inAlertmanager = firing && await Until(async () => (await Alertmanager.AlertsAsync()).Any(a => a.Name == alert), TimeSpan.FromSeconds(30), "", throwOnTimeout: false);
             // Alertmanager's group_wait (10 s) before the receiver hears of it.
@@ -128,9 +189,9 @@ public sealed class RealPrometheusFixture : IAsyncLifetime
             return (alert, firedAfter, inAlertmanager, shown);
         }));
 
-        if (undo is { } command)
+        if (scenario.Undo is { } undo)
         {
-            await ExecuteAsync(command);
+            await ExecuteAsync(undo);
         }
 
         var undone = Stopwatch.StartNew();
@@ -145,7 +206,7 @@ public sealed class RealPrometheusFixture : IAsyncLifetime
                 : inactiveAfter is null ? $"still pending or firing {ResolveTimeout.TotalSeconds} s after the undo"
                 : !leftAlertmanager ? "resolved in Prometheus but Alertmanager still lists it"
                 : null;
-            return new AlertOutcome(scenario, f.alert, f.firedAfter, f.inAlertmanager, f.shown, inactiveAfter, problem);
+            return new AlertOutcome(scenario.Name, f.alert, f.firedAfter, f.inAlertmanager, f.shown, inactiveAfter, problem);
         }));
     }
 

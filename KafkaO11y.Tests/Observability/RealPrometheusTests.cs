@@ -19,6 +19,8 @@ public sealed class RealPrometheusTests(RealPrometheusFixture fixture, ITestOutp
     public static IEnumerable<object[]> ScenarioAlerts =>
         RealPrometheusFixture.Scenarios.SelectMany(s => s.Alerts.Select(alert => new object[] { s.Name, alert }));
 
+    public static IEnumerable<object[]> ScenarioNames => RealPrometheusFixture.Scenarios.Select(s => new object[] { s.Name });
+
     [Fact]
     public void Every_application_alert_is_driven_by_a_scenario()
     {
@@ -39,6 +41,19 @@ public sealed class RealPrometheusTests(RealPrometheusFixture fixture, ITestOutp
         Assert.True(outcome.Problem is null, $"{scenario}: {alert} {outcome.Problem}.");
     }
 
+    [SkippableTheory]
+    [MemberData(nameof(ScenarioNames))]
+    public void Only_the_alerts_a_scenario_explains_fire_and_the_system_is_quiet_after_its_undo(string scenario)
+    {
+        RequireRun();
+        var explains = RealPrometheusFixture.Scenarios.Single(s => s.Name == scenario);
+        var fired = fixture.Fired[scenario];
+        output.WriteLine($"{scenario}: fired {string.Join("; ", fired.Select(Describe))}");
+        var unexplained = fired.Where(a => !explains.Explains(a)).Select(Describe).ToList();
+        Assert.True(unexplained.Count == 0, $"{scenario} fired alerts it should not: {string.Join("; ", unexplained)}");
+        Assert.True(fixture.ScenarioProblems[scenario] is null, $"{scenario}: {fixture.ScenarioProblems[scenario]}");
+    }
+
     [SkippableFact]
     public async Task The_alerts_receiver_answers_a_body_that_is_not_a_notification_with_a_400_problem()
     {
@@ -47,10 +62,13 @@ public sealed class RealPrometheusTests(RealPrometheusFixture fixture, ITestOutp
             .Resources.OfType<KafkaO11y.AppHost.Observability.AlertReceiverResource>().Single();
         using var http = new HttpClient();
 
-        using var response = await http.PostAsync(receiver.WebhookUrl, new StringContent("{\"alerts\": 42}", System.Text.Encoding.UTF8, "application/json"));
+        foreach (var body in new[] { "{\"alerts\": 42}", "{}", "{\"alerts\": [{\"status\": \"firing\", \"labels\": {\"alertname\": \"X\"}}]}", "not json" })
+        {
+            using var response = await http.PostAsync(receiver.WebhookUrl, new StringContent(body, System.Text.Encoding.UTF8, "application/json"));
+            Assert.True(response.StatusCode == System.Net.HttpStatusCode.BadRequest, $"{body}: {(int)response.StatusCode}");
+            Assert.Equal("application/problem+json", response.Content.Headers.ContentType?.MediaType);
+        }
 
-        Assert.Equal(System.Net.HttpStatusCode.BadRequest, response.StatusCode);
-        Assert.Equal("application/problem+json", response.Content.Headers.ContentType?.MediaType);
         // And it goes on taking notifications.
         using var next = await http.PostAsync(receiver.WebhookUrl, new StringContent("{\"alerts\": []}", System.Text.Encoding.UTF8, "application/json"));
         Assert.Equal(System.Net.HttpStatusCode.OK, next.StatusCode);
@@ -207,6 +225,9 @@ public sealed class RealPrometheusTests(RealPrometheusFixture fixture, ITestOutp
         Assert.True(alerts.Count > 0, $"'{expression}' selects no alert of the rule files.");
         return [.. names.Where(n => n is not ("ALERTS" or "ALERTS_FOR_STATE")).Concat(alerts.SelectMany(a => PromQl.MetricNames(a.Expression))).Distinct()];
     }
+
+    private static string Describe(ListedAlert alert) =>
+        $"{alert.Name}{{{string.Join(", ", alert.Labels.Where(l => l.Key is not ("alertname" or "severity")).Select(l => $"{l.Key}={l.Value}"))}}}";
 
     private void RequireRun() => ExternalTool.Require(fixture.Missing is null, fixture.Missing ?? "");
 
