@@ -46,8 +46,8 @@ public static class AlertmanagerBuilderExtensions
             .WithAnnotation(new RunFolderAnnotation(folder))
             .WithHttpEndpoint(port: port, targetPort: port, name: "http", isProxied: false)
             .WithAlertmanagerLinks(tools.AlertmanagerHasWebUi)
-            // Not WaitFor(receiver): its state names the firing alerts instead of "Running", and
-            // Alertmanager retries a notification the receiver was not there to take.
+            // Not WaitFor(receiver): its state counts the firing alerts instead of saying "Running",
+            // and Alertmanager retries a notification the receiver was not there to take.
             .WithHttpHealthCheck("/-/ready")
             .WithRelationship(receiver.Resource, "Notifies");
     }

@@ -122,8 +122,8 @@ public static class PrometheusBuilderExtensions
         this IResourceBuilder<T> prometheus, string job, IResourceBuilder<ContainerResource> container, string endpointName = "http")
         where T : IResource
     {
-        var endpoint = container.Resource.Annotations.OfType<EndpointAnnotation>().Single(e => e.Name == endpointName);
-        return prometheus.WithScrapeTarget(job, $"{container.Resource.Name}:{endpoint.TargetPort}");
+        prometheus.Resource.PrometheusFiles().AddStaticTarget(job, new TargetGroup(AddressOf(container.Resource, endpointName)));
+        return prometheus;
     }
 
     /// <summary>
@@ -162,13 +162,18 @@ public static class PrometheusBuilderExtensions
         where T : IResourceWithEndpoints
         where TAlertmanager : IResourceWithEndpoints
     {
-        var endpoint = alertmanager.Resource.Annotations.OfType<EndpointAnnotation>().Single(e => e.Name == "http");
-        // A container by its name on the containers' network; a local program on loopback.
-        var address = alertmanager.Resource is ContainerResource
-            ? $"{alertmanager.Resource.Name}:{endpoint.TargetPort}"
-            : $"127.0.0.1:{endpoint.TargetPort}";
-        prometheus.Resource.PrometheusFiles().SetAlertmanagers([new TargetGroup(address)]);
+        prometheus.Resource.PrometheusFiles().SetAlertmanagers([new TargetGroup(AddressOf(alertmanager.Resource, "http"))]);
         return prometheus;
+    }
+
+    /// <summary>
+    /// Where a Prometheus reaches a resource's endpoint: a container by its name on the
+    /// containers' network, a local program on loopback; either at the port it listens on.
+    /// </summary>
+    private static string AddressOf(IResource resource, string endpointName)
+    {
+        var port = resource.Annotations.OfType<EndpointAnnotation>().Single(e => e.Name == endpointName).TargetPort;
+        return resource is ContainerResource ? $"{resource.Name}:{port}" : $"127.0.0.1:{port}";
     }
 
     public static PrometheusFiles PrometheusFiles(this IResource prometheus) =>

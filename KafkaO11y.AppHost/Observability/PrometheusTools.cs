@@ -34,50 +34,23 @@ public sealed partial record PrometheusTools(
         var toolsFolder = Path.Combine(repositoryRoot, ".tools", "bin");
         var missing = new List<string>();
 
-        string? prometheus = null;
-        string? version = null;
-        var rejected = new List<string>();
-        foreach (var candidate in Candidates(configuration[$"{KafkaO11ySettings.Section}:Prometheus:Path"], toolsFolder, "prometheus"))
-        {
-            var said = FirstLine(candidate, "--version");
-            if (said is not null && PrometheusThree().IsMatch(said))
-            {
-                (prometheus, version) = (candidate, said);
-                break;
-            }
-
-            rejected.Add($"{candidate} ({said ?? "does not run"})");
-        }
-
+        var (prometheus, version, rejectedPrometheus) = FirstUsable(
+            Candidates(configuration[$"{KafkaO11ySettings.Section}:Prometheus:Path"], toolsFolder, "prometheus"),
+            said => PrometheusThree().IsMatch(said) ? null : said);
         if (prometheus is null)
         {
-            missing.Add("Prometheus 3" + (rejected.Count > 0 ? $" (not 3.x: {string.Join(", ", rejected)})" : ""));
+            missing.Add("Prometheus 3" + (rejectedPrometheus.Count > 0 ? $" (not 3.x: {string.Join(", ", rejectedPrometheus)})" : ""));
         }
 
-        string? alertmanager = null;
-        rejected.Clear();
-        foreach (var candidate in Candidates(configuration[$"{KafkaO11ySettings.Section}:Alertmanager:Path"], toolsFolder, "alertmanager", "prometheus-alertmanager"))
-        {
-            var said = FirstLine(candidate, "--version");
-            if (said is null)
-            {
-                rejected.Add($"{candidate} (does not run)");
-            }
-            else if (said.Contains("debian", StringComparison.Ordinal) && !File.Exists(Path.Combine(DebianAlertmanagerTemplates, "default.tmpl")))
-            {
-                // Debian's build reads its notification templates from there and stops without them.
-                rejected.Add($"{candidate} (Debian's build, but {DebianAlertmanagerTemplates} has no default.tmpl)");
-            }
-            else
-            {
-                alertmanager = candidate;
-                break;
-            }
-        }
-
+        var (alertmanager, _, rejectedAlertmanager) = FirstUsable(
+            Candidates(configuration[$"{KafkaO11ySettings.Section}:Alertmanager:Path"], toolsFolder, "alertmanager", "prometheus-alertmanager"),
+            // Debian's build reads its notification templates from there and stops without them.
+            said => said.Contains("debian", StringComparison.Ordinal) && !File.Exists(Path.Combine(DebianAlertmanagerTemplates, "default.tmpl"))
+                ? $"Debian's build, but {DebianAlertmanagerTemplates} has no default.tmpl"
+                : null);
         if (alertmanager is null)
         {
-            missing.Add("Alertmanager" + (rejected.Count > 0 ? $" (unusable: {string.Join(", ", rejected)})" : ""));
+            missing.Add("Alertmanager" + (rejectedAlertmanager.Count > 0 ? $" (unusable: {string.Join(", ", rejectedAlertmanager)})" : ""));
         }
 
         var help = prometheus is null ? "" : Run(prometheus, "--help") ?? "";
@@ -101,6 +74,29 @@ public sealed partial record PrometheusTools(
         var alertmanagerHasWebUi = alertmanager is not null && (!uiPath.Success || Directory.Exists(uiPath.Groups[1].Value));
 
         return new PrometheusTools(prometheus, version, hasOtlpReceiver, webAssets, hasWebUi, alertmanager, alertmanagerHasWebUi, missing);
+    }
+
+    /// <summary>
+    /// The first candidate that runs and whose <c>--version</c> line <paramref name="unusableBecause"/>
+    /// finds nothing wrong with, its version line, and the reason each earlier one was passed over.
+    /// </summary>
+    private static (string? Path, string? Version, List<string> Rejected) FirstUsable(
+        IEnumerable<string> candidates, Func<string, string?> unusableBecause)
+    {
+        var rejected = new List<string>();
+        foreach (var candidate in candidates)
+        {
+            var said = FirstLine(candidate, "--version");
+            var problem = said is null ? "does not run" : unusableBecause(said);
+            if (problem is null)
+            {
+                return (candidate, said, rejected);
+            }
+
+            rejected.Add($"{candidate} ({problem})");
+        }
+
+        return (null, null, rejected);
     }
 
     /// <summary>A configured path first (it must exist), then the PATH, then the tools folder.</summary>

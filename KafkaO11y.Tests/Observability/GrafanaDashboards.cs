@@ -5,8 +5,12 @@ namespace KafkaO11y.Tests.Observability;
 /// <summary>A query of a dashboard: where it is, which datasource it names, its PromQL and legend.</summary>
 public sealed record DashboardQuery(string Dashboard, string Panel, string? DatasourceUid, string Expression, string? Legend = null);
 
-/// <summary>A query template variable: <c>label_values(metric, label)</c>, its "All" value and current selection.</summary>
-public sealed record TemplateVariable(string Name, string? Selector, string? Label, string? AllValue, IReadOnlyList<string> Current);
+/// <summary>
+/// A query template variable: its datasource, the series it reads (<c>label_values(selector, label)</c>
+/// or <c>query_result(expr)</c>), the label whose values it lists, its "All" value and current selection.
+/// </summary>
+public sealed record TemplateVariable(
+    string Name, string? DatasourceUid, string? Selector, string? Label, string? AllValue, IReadOnlyList<string> Current);
 
 /// <summary>The provisioned dashboards, read as Grafana would.</summary>
 public static partial class GrafanaDashboards
@@ -49,27 +53,11 @@ public static partial class GrafanaDashboards
             }
         }
 
-        foreach (var file in Files)
+        foreach (var dashboard in Files.Select(Path.GetFileName))
         {
-            using var document = JsonDocument.Parse(File.ReadAllText(file));
-            if (!document.RootElement.TryGetProperty("templating", out var templating))
+            foreach (var variable in Variables(dashboard!).Where(v => v.DatasourceUid == "prometheus" && v.Selector is not null))
             {
-                continue;
-            }
-
-            foreach (var variable in templating.GetProperty("list").EnumerateArray())
-            {
-                if (variable.GetProperty("type").GetString() != "query" || DatasourceUid(variable) != "prometheus")
-                {
-                    continue;
-                }
-
-                var query = variable.GetProperty("query");
-                var text = query.ValueKind == JsonValueKind.Object ? query.GetProperty("query").GetString() : query.GetString();
-                if (VariableSelector(text) is { } selector)
-                {
-                    yield return new DashboardQuery(Path.GetFileName(file), $"variable {variable.GetProperty("name").GetString()}", "prometheus", selector);
-                }
+                yield return new DashboardQuery(dashboard!, $"variable {variable.Name}", "prometheus", variable.Selector!);
             }
         }
     }
@@ -89,14 +77,14 @@ public static partial class GrafanaDashboards
             {
                 var query = v.GetProperty("query");
                 var text = query.ValueKind == JsonValueKind.Object ? query.GetProperty("query").GetString() : query.GetString();
-                var labelValues = LabelValues().Match(text ?? "");
                 var current = v.TryGetProperty("current", out var c) && c.TryGetProperty("value", out var value)
                     ? value.ValueKind == JsonValueKind.Array ? [.. value.EnumerateArray().Select(x => x.GetString()!)] : [value.GetString()!]
                     : new List<string>();
                 return new TemplateVariable(
                     v.GetProperty("name").GetString()!,
-                    labelValues.Success ? labelValues.Groups[1].Value.Trim() : null,
-                    labelValues.Success ? labelValues.Groups[2].Value.Trim() : null,
+                    DatasourceUid(v),
+                    VariableSelector(text),
+                    LabelValuesLabel(text),
                     v.TryGetProperty("allValue", out var all) && all.ValueKind == JsonValueKind.String ? all.GetString() : null,
                     current);
             })];
@@ -130,9 +118,6 @@ public static partial class GrafanaDashboards
         return escaped.Count == 1 ? escaped[0] : $"({string.Join('|', escaped)})";
     }
 
-    [System.Text.RegularExpressions.GeneratedRegex(@"^\s*label_values\((.+),\s*([\w.]+)\s*\)\s*$")]
-    private static partial System.Text.RegularExpressions.Regex LabelValues();
-
     [System.Text.RegularExpressions.GeneratedRegex(@"\$\{(?<name>\w+)(?::\w+)?\}|\$(?<name>\w+)")]
     private static partial System.Text.RegularExpressions.Regex VariableReference();
 
@@ -147,6 +132,12 @@ public static partial class GrafanaDashboards
         panel.TryGetProperty("title", out var title) ? title.GetString() ?? "" : "";
 
     /// <summary><c>label_values(selector, label)</c> and <c>query_result(expr)</c> name metrics; <c>label_values(label)</c> does not.</summary>
+    /// <summary>The label of <c>label_values(selector, label)</c>, or null for any other query.</summary>
+    private static string? LabelValuesLabel(string? query) =>
+        VariableSelector(query) is { } selector && query!.Trim().StartsWith("label_values(", StringComparison.Ordinal)
+            ? query.Trim()["label_values(".Length..^1][(selector.Length + 1)..].Trim()
+            : null;
+
     private static string? VariableSelector(string? query)
     {
         if (string.IsNullOrWhiteSpace(query))

@@ -90,7 +90,7 @@ public sealed class RealPrometheusTests(RealPrometheusFixture fixture, ITestOutp
             };
             foreach (var variable in GrafanaDashboards.Variables(dashboard!))
             {
-                IReadOnlyCollection<string> all = variable.Selector is null ? [] : await fixture.Prometheus.LabelValuesAsync(variable.Label!, fixture.Start, fixture.End, variable.Selector);
+                IReadOnlyCollection<string> all = variable.Label is null ? [] : await fixture.Prometheus.LabelValuesAsync(variable.Label, fixture.Start, fixture.End, variable.Selector);
                 values[variable.Name] = GrafanaDashboards.MultiValue(variable, all);
             }
 
