@@ -135,6 +135,77 @@ public sealed class ContainersModelTests(AppHostModels models)
         Assert.Equal("kafka-1:9093,kafka-2:9093,kafka-3:9093", (await Environment(model, "otel-collector"))["KAFKA_BOOTSTRAP_SERVERS"]);
     }
 
+    /// <summary>
+    /// Every KAFKA_* setting of every node, as the apache/kafka image turns it into a broker config
+    /// name, is one Kafka of the pinned tag defines (observability/kafka/broker-config-names.yml,
+    /// read from its source at that tag); the cluster id, the voters and the listeners hold together.
+    /// </summary>
+    [Theory]
+    [InlineData(1)]
+    [InlineData(2)]
+    [InlineData(3)]
+    public async Task Every_broker_setting_is_a_config_the_pinned_Kafka_defines_and_the_quorum_holds_together(int size)
+    {
+        var model = await models.BuildAsync("--KafkaO11y:Mode=Containers", $"--KafkaO11y:Kafka:Brokers={size}");
+        var reviewed = Yaml.Load(Repository.PathOf("observability/kafka/broker-config-names.yml"));
+        Assert.Equal(AppHost.ContainerImages.Kafka.Tag, reviewed.Map("upstream")["tag"]?.ToString());
+        var names = reviewed.Strings("names").ToHashSet();
+        // Variables the image keeps out of server.properties, and those its scripts read that still land
+        // there under a name Kafka ignores (KAFKA_JMX_PORT as jmx.port: the launch script needs it for remote JMX).
+        var notConfigs = reviewed.Map("env_mapping").Strings("not_configs").ToHashSet();
+        var ignoredByKafka = ((List<object?>)reviewed.Map("env_mapping")["script_env_not_excluded"]!)
+            .Cast<Dictionary<object, object?>>().Select(e => e["env"]!.ToString()!).ToHashSet();
+        Assert.True(names.Count > 100, "broker-config-names.yml lists too few names to be the whole set");
+
+        var brokers = model.Resources.OfType<KafkaBrokerResource>().OrderBy(b => b.NodeId).ToList();
+        Assert.Equal(size, brokers.Count);
+        var voters = new List<string>();
+        foreach (var broker in brokers)
+        {
+            var environment = await Environment(model, broker.Name);
+            var unknown = environment.Keys.Where(k => k.StartsWith("KAFKA_", StringComparison.Ordinal) && !notConfigs.Contains(k) && !ignoredByKafka.Contains(k))
+                .Select(k => (Env: k, Config: BrokerConfigName(k))).Where(c => !names.Contains(c.Config)).ToList();
+            Assert.True(unknown.Count == 0, $"{broker.Name}: settings Kafka {AppHost.ContainerImages.Kafka.Tag} has no config for:\n"
+                + string.Join("\n", unknown.Select(u => $"{u.Env} -> {u.Config}")));
+
+            // KRaft's cluster id: a UUID's 16 bytes in URL-safe base64 without padding (22 characters).
+            var clusterId = environment["CLUSTER_ID"];
+            Assert.Matches("^[A-Za-z0-9_-]{22}$", clusterId);
+            Assert.Equal(16, Convert.FromBase64String(clusterId.Replace('-', '+').Replace('_', '/') + "==").Length);
+
+            Assert.Equal(broker.NodeId.ToString(), environment["KAFKA_NODE_ID"]);
+            voters.Add(environment["KAFKA_CONTROLLER_QUORUM_VOTERS"]);
+            var listeners = environment["KAFKA_LISTENERS"].Split(',').Select(l => l.Split("://")[0]).ToList();
+            var protocols = environment["KAFKA_LISTENER_SECURITY_PROTOCOL_MAP"].Split(',').Select(p => p.Split(':')[0]).ToHashSet();
+            Assert.All(listeners, listener => Assert.Contains(listener, protocols));
+            Assert.Contains(environment["KAFKA_CONTROLLER_LISTENER_NAMES"], listeners);
+            Assert.Contains(environment["KAFKA_INTER_BROKER_LISTENER_NAME"], listeners);
+            Assert.Contains($"{environment["KAFKA_INTER_BROKER_LISTENER_NAME"]}://{broker.Name}:", environment["KAFKA_ADVERTISED_LISTENERS"]);
+            Assert.Equal(size >= 3 ? "3" : size.ToString(), environment["KAFKA_OFFSETS_TOPIC_REPLICATION_FACTOR"]);
+        }
+
+        // One voter set, the same on every node: id@host:controller-port for each node, in node order.
+        var controllerPort = KafkaBrokerResource.ControllerListenerPort;
+        Assert.Single(voters.Distinct());
+        Assert.Equal(string.Join(',', brokers.Select(b => $"{b.NodeId}@{b.Name}:{controllerPort}")), voters[0]);
+    }
+
+    [Theory]
+    [InlineData("KAFKA_LOG_DIRS", true)]
+    [InlineData("KAFKA_SHARE_COORDINATOR_STATE_TOPIC_MIN_ISR", true)]
+    [InlineData("KAFKA_SHARE_COORDINATOR_STATE_TOPIC_MIN_ISRS", false)]
+    [InlineData("KAFKA_TRANSACTIONS_STATE_LOG_MIN_ISR", false)]
+    public void The_config_name_check_tells_a_real_setting_from_a_misspelt_one(string variable, bool known)
+    {
+        var names = Yaml.Load(Repository.PathOf("observability/kafka/broker-config-names.yml")).Strings("names").ToHashSet();
+        Assert.Equal(known, names.Contains(BrokerConfigName(variable)));
+    }
+
+    /// <summary>How the apache/kafka image names a config from an environment variable: KAFKA_FOO_BAR is foo.bar, ___ is -, __ is _.</summary>
+    private static string BrokerConfigName(string variable) =>
+        variable["KAFKA_".Length..].ToLowerInvariant().Replace("___", "-", StringComparison.Ordinal)
+            .Replace("__", "\u0001", StringComparison.Ordinal).Replace('_', '.').Replace('\u0001', '_');
+
     [Fact]
     public async Task An_external_cluster_replaces_the_broker_and_exporter_containers()
     {

@@ -40,9 +40,10 @@ public static partial class MetricCatalogue
 
     /// <summary>
     /// Names in backticks in the first column of the tables of METRICS.md's sections 2 (the rules)
-    /// and 3 (the exporter itself): that file's stated parsing contract.
+    /// and 3 (the exporter itself): that file's stated parsing contract. Section 2 alone with
+    /// <paramref name="rulesOnly"/>.
     /// </summary>
-    public static IReadOnlyList<string> FromJmxCatalogue()
+    public static IReadOnlyList<string> FromJmxCatalogue(bool rulesOnly = false)
     {
         var names = new List<string>();
         var section = "";
@@ -52,7 +53,7 @@ public static partial class MetricCatalogue
             {
                 section = line[3..].Split('.')[0];
             }
-            else if (section is "2" or "3" && FirstColumnName().Match(line) is { Success: true } match)
+            else if ((section == "2" || (section == "3" && !rulesOnly)) && FirstColumnName().Match(line) is { Success: true } match)
             {
                 names.Add(match.Groups[1].Value);
             }
