@@ -190,6 +190,63 @@ public sealed class ContainersModelTests(AppHostModels models)
         Assert.Equal(string.Join(',', brokers.Select(b => $"{b.NodeId}@{b.Name}:{controllerPort}")), voters[0]);
     }
 
+    /// <summary>
+    /// Each container's command-line flags (and Grafana's GF_* settings) exist in its pinned image:
+    /// a flag an image does not know stops that program at start. The flag sets were read from each
+    /// project's source at the tag (observability/&lt;component&gt;/upstream-flags.yml).
+    /// </summary>
+    [Fact]
+    public async Task Every_flag_and_setting_given_to_a_container_exists_in_its_pinned_image()
+    {
+        var model = await models.BuildAsync("--KafkaO11y:Mode=Containers");
+        var components = new Dictionary<string, string>
+        {
+            ["prometheus"] = AppHost.ContainerImages.Prometheus.Tag,
+            ["alertmanager"] = AppHost.ContainerImages.Alertmanager.Tag,
+            ["tempo"] = AppHost.ContainerImages.Tempo.Tag,
+            ["loki"] = AppHost.ContainerImages.Loki.Tag,
+            ["otel-collector"] = AppHost.ContainerImages.OpenTelemetryCollector.Tag,
+            ["grafana"] = AppHost.ContainerImages.Grafana.Tag,
+        };
+        var problems = new List<string>();
+        foreach (var (component, tag) in components)
+        {
+            var reviewed = Yaml.Load(Repository.PathOf($"observability/{component}/upstream-flags.yml"));
+            Assert.Equal(tag.TrimStart('v'), reviewed.Map("upstream")["tag"]?.ToString()?.TrimStart('v'));
+            var flags = reviewed.Map("flags").Strings("accepts").ToHashSet();
+            var features = reviewed.Map("feature_flags").Strings("accepts").ToHashSet();
+            foreach (var argument in await Arguments(model, component))
+            {
+                var flag = argument.TrimStart('-').Split('=')[0];
+                if (!argument.StartsWith('-'))
+                {
+                    continue;
+                }
+
+                if (!flags.Contains(flag))
+                {
+                    problems.Add($"{component} {tag}: no flag '{flag}' (from '{argument}')");
+                }
+                else if (flag == "enable-feature" && !argument.Split('=')[1].Split(',').All(features.Contains))
+                {
+                    problems.Add($"{component} {tag}: unknown feature in '{argument}'");
+                }
+            }
+        }
+
+        var grafanaSettings = Yaml.Load(Repository.PathOf("observability/grafana/upstream-flags.yml")).Map("environment").Strings("accepts").ToHashSet();
+        foreach (var variable in (await Environment(model, "grafana")).Keys.Where(k => k.StartsWith("GF_", StringComparison.Ordinal)))
+        {
+            // GF_<SECTION>_<KEY>: the section's dots and the key's words are both underscores, so compare that way.
+            if (!grafanaSettings.Any(setting => "GF_" + setting.ToUpperInvariant().Replace('.', '_') == variable))
+            {
+                problems.Add($"grafana: {variable} names no setting of conf/defaults.ini");
+            }
+        }
+
+        Assert.True(problems.Count == 0, string.Join("\n", problems));
+    }
+
     [Theory]
     [InlineData("KAFKA_LOG_DIRS", true)]
     [InlineData("KAFKA_SHARE_COORDINATOR_STATE_TOPIC_MIN_ISR", true)]
@@ -301,6 +358,15 @@ public sealed class ContainersModelTests(AppHostModels models)
         var colon = image.LastIndexOf(':');
         Assert.True(colon > image.LastIndexOf('/'), $"{resource}: image '{image}' has no tag.");
         Assert.NotEqual("latest", image[(colon + 1)..]);
+    }
+
+    /// <summary>A container's arguments, references shown by name as in <see cref="Environment"/>.</summary>
+    internal static async Task<string[]> Arguments(DistributedApplicationModel model, string resource)
+    {
+#pragma warning disable CS0618
+        return await ((IResourceWithArgs)model.Resources.Single(r => r.Name == resource))
+            .GetArgumentValuesAsync(DistributedApplicationOperation.Publish);
+#pragma warning restore CS0618
     }
 
     /// <summary>
