@@ -1,3 +1,5 @@
+using System.Text.RegularExpressions;
+
 namespace KafkaO11y.Tests.Observability;
 
 /// <summary>
@@ -13,7 +15,7 @@ namespace KafkaO11y.Tests.Observability;
 /// mapping marked <c>ids: true</c> holds component ids, <c>type/name</c>, checked by type. Our
 /// configs are checked under a prefix when one file covers several (Grafana's "datasources:").
 /// </remarks>
-public sealed record UpstreamConfigKeys(string File, string Repository, string Tag, string Commit, bool Strict,
+public sealed partial record UpstreamConfigKeys(string File, string Repository, string Tag, string Commit, bool Strict,
     IReadOnlyList<(string Config, string Prefix)> Covers, IReadOnlyDictionary<string, UpstreamConfigKeys.Entry> Keys)
 {
     public sealed record Entry(string Source, IReadOnlySet<string> Accepts, bool Free, bool Ids);
@@ -92,6 +94,11 @@ public sealed record UpstreamConfigKeys(string File, string Repository, string T
                 {
                     var key = keyObject.ToString()!;
                     var checkedAs = entry.Ids ? key.Split('/')[0] : key;
+                    if (entry.Ids && key.Contains('/') && !ComponentName().IsMatch(key[(key.IndexOf('/') + 1)..]))
+                    {
+                        found.Add($"'{Shown(Child(path, key))}': the name after '/' must be non-empty, without spaces, controls or symbols");
+                    }
+
                     if (!entry.Free)
                     {
                         checkedKey((map, keyObject));
@@ -103,7 +110,14 @@ public sealed record UpstreamConfigKeys(string File, string Repository, string T
                         continue;
                     }
 
-                    Walk(value, Child(path, entry.Free ? "*" : checkedAs), found, checkedKey);
+                    // A child with no entry of its own is checked as any key of this mapping ("*"), where one exists.
+                    var child = Child(path, entry.Free ? "*" : checkedAs);
+                    if (!Keys.ContainsKey(child) && Keys.ContainsKey(Child(path, "*")))
+                    {
+                        child = Child(path, "*");
+                    }
+
+                    Walk(value, child, found, checkedKey);
                 }
 
                 break;
@@ -125,6 +139,10 @@ public sealed record UpstreamConfigKeys(string File, string Repository, string T
 
     private static string Text(Dictionary<object, object?> map, string key) =>
         map.TryGetValue(key, out var value) && value is not null ? value.ToString()! : "";
+
+    // The collector's rule for the name part of a component id (component/identifiable.go, nameRegexp).
+    [GeneratedRegex(@"^[^\p{Z}\p{C}\p{S}]+$")]
+    private static partial Regex ComponentName();
 
     private static bool IsTrue(Dictionary<object, object?> map, string key) =>
         map.TryGetValue(key, out var value) && string.Equals(value?.ToString(), "true", StringComparison.OrdinalIgnoreCase);

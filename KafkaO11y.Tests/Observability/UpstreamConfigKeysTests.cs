@@ -54,6 +54,28 @@ public sealed partial class UpstreamConfigKeysTests
         Assert.True(missed.Count == 0, "Misspelt keys not reported:\n" + string.Join("\n", missed));
     }
 
+    /// <summary>Mistakes that are not a misspelt key, in the collector's config, that its list still catches.</summary>
+    [Theory]
+    [InlineData("trcaes", "otlp_grpc/tempo", "(pipeline id)")]
+    [InlineData("traces", "otlp_grpc/my tempo", "(component name with a space)")]
+    [InlineData("traces/extra", "otlp_grpc/tempo", null)]
+    public void Pipeline_ids_and_component_names_are_checked(string pipeline, string exporter, string? mistake)
+    {
+        var keys = UpstreamConfigKeys.Load(Path.Combine(Repository.Observability, "otel-collector", UpstreamConfigKeys.FileName));
+        var config = (Dictionary<object, object?>)new YamlDotNet.Serialization.DeserializerBuilder().Build().Deserialize<Dictionary<object, object?>>($$"""
+            exporters:
+              {{exporter}}:
+                endpoint: tempo:4317
+            service:
+              pipelines:
+                {{pipeline}}:
+                  receivers: [otlp]
+                  exporters: [{{exporter}}]
+            """);
+        var violations = keys.Violations(config);
+        Assert.True((mistake is null) == (violations.Count == 0), $"{mistake ?? "a valid config"}: {string.Join("; ", violations)}");
+    }
+
     [Fact]
     public void Each_list_was_read_at_the_tag_the_app_host_pins()
     {
