@@ -24,6 +24,10 @@ public static class ServiceCommands
                 arguments => new { count = Number(arguments, "count", 8) },
                 "Malformed messages (not JSON, missing fields, no value, oversized): watch them go to the dead-letter topic.", "Warning",
                 NumberInput("count", "Messages", "8"))
+            .WithJsonCommand("send-duplicates", "Send messages twice", HttpMethod.Post, "/duplicates",
+                arguments => new { count = Number(arguments, "count", 5) },
+                "Each message twice, same id, as a producer retrying a lost acknowledgement would: watch the Consumer count and skip the second copies.", "DocumentCopy",
+                NumberInput("count", "Messages", "5"))
             .WithJsonCommand("pause-generator", "Pause the generator", HttpMethod.Post, "/generator/pause", body: null, "Stops the steady messages. Undo: Resume the generator.", "Pause")
             .WithJsonCommand("resume-generator", "Resume the generator", HttpMethod.Post, "/generator/resume", body: null, "Restarts the steady messages.", "Play");
 

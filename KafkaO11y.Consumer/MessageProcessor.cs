@@ -1,6 +1,9 @@
 using System.ComponentModel.DataAnnotations;
+using System.Diagnostics;
+using System.Globalization;
 using System.Text.Json;
 using Confluent.Kafka;
+using KafkaO11y.ServiceDefaults.Kafka;
 using KafkaO11y.ServiceDefaults.Messaging;
 using Microsoft.Extensions.Options;
 
@@ -27,6 +30,13 @@ public sealed class ProcessingOptions
     /// <summary>Largest message value processed; a larger one is dead-lettered unread.</summary>
     [Range(1, int.MaxValue)]
     public int MaxMessageBytes { get; set; } = 128 * 1024;
+
+    /// <summary>What to do with a message already processed: skip its work (default) or do it again. Both count and log it.</summary>
+    public DuplicateHandling Duplicates { get; set; } = DuplicateHandling.Skip;
+
+    /// <summary>Message ids remembered per partition to recognise duplicates (about 60 bytes each).</summary>
+    [Range(1, 1_000_000)]
+    public int DuplicateWindow { get; set; } = 10_000;
 }
 
 /// <summary>A message whose value is not a valid <see cref="MessageBody"/>.</summary>
@@ -34,11 +44,23 @@ public sealed class InvalidMessageException(string message, Exception? inner = n
 
 /// <summary>Reads a message and does the (simulated) work it asks for.</summary>
 public sealed partial class MessageProcessor(
-    IOptions<ProcessingOptions> options, ProcessingControl control, ILogger<MessageProcessor> logger)
+    IOptions<ProcessingOptions> options, ProcessingControl control, ProcessingStats stats, ILogger<MessageProcessor> logger)
 {
+    private readonly RecentMessages _recent = new(options.Value.DuplicateWindow);
+
     public async Task ProcessAsync(ConsumeResult<string, byte[]> consumed, CancellationToken cancellationToken)
     {
         var body = Read(consumed.Message.Value, options.Value.MaxMessageBytes);
+        var (topic, partition, offset) = (consumed.Topic, consumed.Partition.Value, consumed.Offset.Value);
+        if (_recent.TryGetProcessed(topic, partition, body.Id, out var processedAt))
+        {
+            Duplicate(body, topic, partition, offset, processedAt);
+            if (options.Value.Duplicates == DuplicateHandling.Skip)
+            {
+                return;
+            }
+        }
+
         var settings = control.Settings;
         await Task.Delay(settings.DelayMilliseconds, cancellationToken);
         if (settings.FailureRate > 0 && Random.Shared.NextDouble() < settings.FailureRate)
@@ -46,9 +68,32 @@ public sealed partial class MessageProcessor(
             throw new SimulatedProcessingException($"Simulated processing failure (failure rate {settings.FailureRate:P0}).");
         }
 
-        LogProcessed(body.Id, body.Sequence, body.Producer, consumed.Topic, consumed.Partition.Value, consumed.Offset.Value,
+        _recent.Processed(topic, partition, body.Id, offset);
+        LogProcessed(body.Id, body.Sequence, body.Producer, topic, partition, offset,
             (DateTimeOffset.UtcNow - body.CreatedAt).TotalMilliseconds);
     }
+
+    /// <summary>Makes a duplicate visible: a counter by topic and partition, a log line and a span attribute, all in the message's trace.</summary>
+    private void Duplicate(MessageBody body, string topic, int partition, long offset, long processedAt)
+    {
+        var partitionId = partition.ToString(CultureInfo.InvariantCulture);
+        KafkaTelemetry.DuplicateMessages.Add(1, new TagList
+        {
+            { MessagingAttributes.System, MessagingAttributes.KafkaSystem },
+            { MessagingAttributes.DestinationName, topic },
+            { MessagingAttributes.PartitionId, partitionId },
+        });
+        stats.Duplicate();
+        Activity.Current?.SetTag(DuplicateAttribute, true);
+        LogDuplicate(body.Id, body.Sequence, topic, partition, offset, processedAt, options.Value.Duplicates);
+    }
+
+    /// <summary>Set on the process span of a message that was a duplicate.</summary>
+    public const string DuplicateAttribute = "kafkao11y.message.duplicate";
+
+    [LoggerMessage(Level = LogLevel.Warning,
+        Message = "Duplicate message {MessageId} (sequence {Sequence}) from {Topic} partition {Partition} offset {Offset}: already processed at offset {ProcessedOffset}; {Handling}")]
+    private partial void LogDuplicate(Guid messageId, long sequence, string topic, int partition, long offset, long processedOffset, DuplicateHandling handling);
 
     private static MessageBody Read(byte[]? value, int maxBytes)
     {

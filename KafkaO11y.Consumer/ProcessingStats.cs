@@ -7,7 +7,10 @@ public sealed record PartitionProgress(string Topic, int Partition, long FirstOf
 
 /// <summary>What <c>GET /stats</c> answers.</summary>
 /// <param name="MemberId">This consumer's id in its group: with several replicas, says which one answered.</param>
-public sealed record ProcessingSnapshot(string MemberId, long Processed, long Failed, IReadOnlyList<PartitionProgress> Partitions);
+/// <param name="Processed">Messages it got past successfully (a skipped duplicate included).</param>
+/// <param name="Failed">Messages it dead-lettered.</param>
+/// <param name="Duplicates">Messages it had already processed when they came again.</param>
+public sealed record ProcessingSnapshot(string MemberId, long Processed, long Failed, long Duplicates, IReadOnlyList<PartitionProgress> Partitions);
 
 /// <summary>What this consumer has processed since it started.</summary>
 public sealed class ProcessingStats
@@ -15,6 +18,10 @@ public sealed class ProcessingStats
     private readonly ConcurrentDictionary<(string Topic, int Partition), (long First, long Last)> _offsets = new();
     private long _processed;
     private long _failed;
+    private long _duplicates;
+
+    /// <summary>A message came again after it had been processed.</summary>
+    public void Duplicate() => Interlocked.Increment(ref _duplicates);
 
     /// <summary>The consumer is past a message: processed, or (not <paramref name="succeeded"/>) dead-lettered.</summary>
     public void Passed(string topic, int partition, long offset, bool succeeded)
@@ -28,6 +35,7 @@ public sealed class ProcessingStats
         memberId,
         Interlocked.Read(ref _processed),
         Interlocked.Read(ref _failed),
+        Interlocked.Read(ref _duplicates),
         [.. _offsets
             .Select(entry => new PartitionProgress(entry.Key.Topic, entry.Key.Partition, entry.Value.First, entry.Value.Last))
             .OrderBy(p => p.Topic, StringComparer.Ordinal).ThenBy(p => p.Partition)]);

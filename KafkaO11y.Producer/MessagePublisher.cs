@@ -40,6 +40,33 @@ public sealed partial class MessagePublisher(
         return new PublishedMessage(body.Id, body.Sequence, result.Topic, result.Partition.Value, result.Offset.Value);
     }
 
+    /// <summary>
+    /// Sends one message twice, same id and key, as a producer does that retries after losing the
+    /// acknowledgement of a send Kafka did take: the Consumer sees the second copy as a duplicate.
+    /// </summary>
+    public async Task<IReadOnlyList<PublishedMessage>> PublishTwiceAsync(string payload, CancellationToken cancellationToken)
+    {
+        var body = new MessageBody(
+            Guid.CreateVersion7(), Interlocked.Increment(ref _sequence), DateTimeOffset.UtcNow, _producerName, payload);
+        var sent = new List<PublishedMessage>(2);
+        for (var copy = 1; copy <= 2; copy++)
+        {
+            var result = await producer.ProduceAsync(messaging.Value.Topic, new Message<string, byte[]>
+            {
+                Key = body.Id.ToString(),
+                Value = JsonSerializer.SerializeToUtf8Bytes(body, MessageJsonContext.Default.MessageBody),
+                Timestamp = new Timestamp(body.CreatedAt),
+            }, cancellationToken);
+            LogPublishedCopy(body.Id, copy, result.Topic, result.Partition.Value, result.Offset.Value);
+            sent.Add(new PublishedMessage(body.Id, body.Sequence, result.Topic, result.Partition.Value, result.Offset.Value));
+        }
+
+        return sent;
+    }
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Published message {MessageId} (copy {Copy} of 2) to {Topic} partition {Partition} at offset {Offset}, on request")]
+    private partial void LogPublishedCopy(Guid messageId, int copy, string topic, int partition, long offset);
+
     /// <summary>The kinds of message a consumer must survive: each ends in the dead-letter topic.</summary>
     public static readonly IReadOnlyList<(string Kind, Func<byte[]?> Value)> PoisonKinds =
     [

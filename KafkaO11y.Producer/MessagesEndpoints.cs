@@ -3,8 +3,8 @@ using Microsoft.AspNetCore.Http.HttpResults;
 
 namespace KafkaO11y.Producer;
 
-/// <summary>The body of <c>POST /poison</c>.</summary>
-/// <param name="Count">How many malformed messages to send (kinds in turn: not JSON, missing fields, no value, oversized).</param>
+/// <summary>The body of <c>POST /poison</c> and <c>POST /duplicates</c>.</summary>
+/// <param name="Count">How many malformed messages to send (kinds in turn: not JSON, missing fields, no value, oversized), or messages to send twice.</param>
 public sealed record PoisonRequest(int? Count);
 
 /// <summary>The body of <c>POST /messages</c>.</summary>
@@ -26,7 +26,35 @@ public static class MessagesEndpoints
             .WithSummary("Publishes one message and answers once Kafka acknowledged it.");
         app.MapPost("/poison", PublishPoisonAsync)
             .WithSummary("Publishes malformed messages, to watch the Consumer dead-letter them and carry on.");
+        app.MapPost("/duplicates", PublishDuplicatesAsync)
+            .WithSummary("Publishes messages twice each (same id), as a retrying producer can, to watch the Consumer count and skip the second copies.");
         return app;
+    }
+
+    private static async Task<IResult> PublishDuplicatesAsync(PoisonRequest? request, MessagePublisher publisher, CancellationToken cancellationToken)
+    {
+        if (request?.Count is not { } count || count < 1 || count > MaxPoisonCount)
+        {
+            return TypedResults.ValidationProblem(new Dictionary<string, string[]>
+            {
+                ["count"] = [$"The count is required, between 1 and {MaxPoisonCount}."],
+            });
+        }
+
+        try
+        {
+            var sent = new List<PublishedMessage>(2 * count);
+            for (var i = 0; i < count; i++)
+            {
+                sent.AddRange(await publisher.PublishTwiceAsync($"duplicate {i + 1} of {count}", cancellationToken));
+            }
+
+            return TypedResults.Ok(sent);
+        }
+        catch (ProduceException<string, byte[]> e)
+        {
+            return KafkaUnavailable(e);
+        }
     }
 
     public const int MaxPoisonCount = 1_000;

@@ -13,7 +13,10 @@ public sealed record DashboardSpan(
     public const int ConsumerKind = 5;
 }
 
-/// <summary>Reads traces from the Aspire dashboard's telemetry API (<c>/api/telemetry/...</c>).</summary>
+/// <summary>A structured log record as the Aspire dashboard's telemetry API returns it.</summary>
+public sealed record DashboardLog(string Service, string? TraceId, string Body, IReadOnlyDictionary<string, string> Attributes);
+
+/// <summary>Reads traces and logs from the Aspire dashboard's telemetry API (<c>/api/telemetry/...</c>).</summary>
 public sealed class DashboardTelemetry(HttpClient dashboard)
 {
     public async Task<IReadOnlyList<DashboardSpan>> GetSpansAsync(string resource, int limit = 1000, bool errorsOnly = false)
@@ -28,6 +31,34 @@ public sealed class DashboardTelemetry(HttpClient dashboard)
     {
         using var response = await dashboard.GetAsync($"/api/telemetry/traces/{traceId}");
         return response.StatusCode == HttpStatusCode.NotFound ? [] : await ReadSpansAsync(response);
+    }
+
+    /// <summary>The log records of one trace that a resource wrote.</summary>
+    public async Task<IReadOnlyList<DashboardLog>> GetLogsAsync(string resource, string traceId)
+    {
+        using var response = await dashboard.GetAsync($"/api/telemetry/logs?resource={resource}&traceId={traceId}");
+        if (response.StatusCode == HttpStatusCode.NotFound)
+        {
+            return [];
+        }
+
+        response.EnsureSuccessStatusCode();
+        using var document = JsonDocument.Parse(await response.Content.ReadAsStreamAsync());
+        var logs = new List<DashboardLog>();
+        foreach (var resourceLogs in document.RootElement.GetProperty("data").GetProperty("resourceLogs").EnumerateArray())
+        {
+            var service = Attributes(resourceLogs.GetProperty("resource")).GetValueOrDefault("service.name", "");
+            foreach (var scopeLogs in resourceLogs.GetProperty("scopeLogs").EnumerateArray())
+            {
+                foreach (var record in scopeLogs.GetProperty("logRecords").EnumerateArray())
+                {
+                    var body = record.TryGetProperty("body", out var value) ? value.EnumerateObject().FirstOrDefault().Value.ToString() : "";
+                    logs.Add(new DashboardLog(service, record.TryGetProperty("traceId", out var id) ? id.GetString() : null, body, Attributes(record)));
+                }
+            }
+        }
+
+        return logs;
     }
 
     /// <summary>Asks again until <paramref name="condition"/> holds for the answer, or fails after the timeout.</summary>

@@ -26,7 +26,7 @@ public sealed partial class EndToEndTests(EmbeddedAppFixture fixture)
 
     private sealed record PartitionProgress(string Topic, int Partition, long FirstOffset, long LastOffset);
 
-    private sealed record Stats(long Processed, long Failed, List<PartitionProgress> Partitions);
+    private sealed record Stats(long Processed, long Failed, long Duplicates, List<PartitionProgress> Partitions);
 
     [Fact]
     public async Task A_posted_message_is_processed_and_appears_as_one_trace_across_producer_and_consumer()
@@ -118,6 +118,57 @@ public sealed partial class EndToEndTests(EmbeddedAppFixture fixture)
             Timeout, "the Consumer's process span in the external trace");
         var process = trace.Single(s => s.Service == "consumer" && s.Name == $"process {Topic}");
         Assert.Equal(parentSpanId, process.ParentSpanId);
+    }
+
+    /// <summary>
+    /// At-least-once means a message can come twice (a producer's retry, a redelivery after a crash):
+    /// the Consumer recognises it by its id, counts it, logs it in its trace and skips its work.
+    /// </summary>
+    [Fact]
+    public async Task A_message_that_comes_twice_is_counted_logged_in_its_trace_and_not_processed_again()
+    {
+        var bootstrap = await fixture.App.GetConnectionStringAsync("kafka");
+        using var consumer = fixture.CreateHttpClient("consumer");
+        var before = (await consumer.GetFromJsonAsync<Stats>("/stats"))!;
+        var body = new MessageBody(Guid.NewGuid(), 1, DateTimeOffset.UtcNow, "external-client", "sent twice");
+        var traceIds = new List<string>();
+        using (var writer = new ProducerBuilder<string, byte[]>(new ProducerConfig { BootstrapServers = bootstrap }).Build())
+        {
+            for (var copy = 0; copy < 2; copy++)
+            {
+                var traceId = ActivityTraceIdHex();
+                traceIds.Add(traceId);
+                await writer.ProduceAsync(Topic, new Message<string, byte[]>
+                {
+                    Key = body.Id.ToString(),
+                    Value = JsonSerializer.SerializeToUtf8Bytes(body, MessageJsonContext.Default.MessageBody),
+                    Headers = new Headers { { "traceparent", Encoding.UTF8.GetBytes($"00-{traceId}-{Convert.ToHexStringLower(Guid.NewGuid().ToByteArray()[..8])}-01") } },
+                });
+            }
+        }
+
+        static bool IsDuplicate(DashboardSpan span) =>
+            span.Attributes.TryGetValue("kafkao11y.message.duplicate", out var value) && string.Equals(value, "true", StringComparison.OrdinalIgnoreCase);
+        var second = await DashboardTelemetry.PollAsync(
+            () => fixture.Dashboard.GetTraceAsync(traceIds[1]),
+            spans => spans.Any(s => s.Service == "consumer" && s.Name == $"process {Topic}"),
+            Timeout, "the second copy's process span");
+        Assert.True(IsDuplicate(second.Single(s => s.Name == $"process {Topic}")), "the second copy's span is not marked a duplicate");
+        var first = await fixture.Dashboard.GetTraceAsync(traceIds[0]);
+        Assert.False(IsDuplicate(first.Single(s => s.Service == "consumer" && s.Name == $"process {Topic}")));
+
+        // The warning names the message, in the second copy's trace; the first copy's trace has the "Processed" line only.
+        var logs = await DashboardTelemetry.PollAsync(
+            () => fixture.Dashboard.GetLogsAsync("consumer", traceIds[1]),
+            records => records.Any(r => r.Body.Contains("Duplicate message", StringComparison.Ordinal)),
+            Timeout, "the Consumer's duplicate warning in the second copy's trace");
+        var warning = logs.First(r => r.Body.Contains("Duplicate message", StringComparison.Ordinal));
+        Assert.Contains(body.Id.ToString(), warning.Body + string.Join(" ", warning.Attributes.Values));
+        Assert.DoesNotContain(await fixture.Dashboard.GetLogsAsync("consumer", traceIds[0]), r => r.Body.Contains("Duplicate message", StringComparison.Ordinal));
+        Assert.DoesNotContain(logs, r => r.Body.StartsWith("Processed message", StringComparison.Ordinal));
+
+        var after = (await consumer.GetFromJsonAsync<Stats>("/stats"))!;
+        Assert.True(after.Duplicates >= before.Duplicates + 1, $"/stats duplicates {before.Duplicates} -> {after.Duplicates}");
     }
 
     [Fact]

@@ -25,7 +25,7 @@ public sealed class ResilienceTests(EmbeddedAppFixture fixture, ITestOutputHelpe
 
     private sealed record PartitionProgress(string Topic, int Partition, long FirstOffset, long LastOffset);
 
-    private sealed record Stats(string MemberId, long Processed, long Failed, List<PartitionProgress> Partitions);
+    private sealed record Stats(string MemberId, long Processed, long Failed, long Duplicates, List<PartitionProgress> Partitions);
 
     [Fact]
     public async Task Every_message_accepted_while_the_broker_goes_down_is_in_the_topic_exactly_once_and_processed()

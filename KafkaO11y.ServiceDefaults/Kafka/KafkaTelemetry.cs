@@ -41,6 +41,10 @@ public static class KafkaTelemetry
         "kafkao11y.messages.dead_lettered", "{message}",
         "Messages that could not be processed and were written to a dead-letter topic, by source topic and error type.");
 
+    public static readonly Counter<long> DuplicateMessages = Meter.CreateCounter<long>(
+        "kafkao11y.messages.duplicates", "{message}",
+        "Messages a consumer received again after it had processed them (redelivered, or sent twice), by topic and partition.");
+
     public static readonly Histogram<double> EndToEndLatency = Meter.CreateHistogram(
         "kafkao11y.message.end_to_end.duration", "s",
         "Time from a message's creation (its Kafka timestamp) until a consumer finished processing it.",

@@ -130,6 +130,9 @@ public sealed class RealPrometheusFixture : IAsyncLifetime
         Start = DateTimeOffset.UtcNow;
         await DashboardTelemetry.PollAsync(Prometheus.AlertsAsync, alerts => alerts.Count == 0, StartTimeout, "no alert pending or firing after start-up");
 
+        // Second copies of a few messages, as a retrying producer sends them: the duplicates panel's data (no alert).
+        await ExecuteAsync(new FaultCommand("producer", "send-duplicates"));
+
         var outcomes = new List<AlertOutcome>();
         var fired = new Dictionary<string, IReadOnlyList<ListedAlert>>();
         var problems = new Dictionary<string, string?>();
