@@ -31,35 +31,16 @@ public static class MessagesEndpoints
         return app;
     }
 
-    private static async Task<IResult> PublishDuplicatesAsync(PoisonRequest? request, MessagePublisher publisher, CancellationToken cancellationToken)
-    {
-        if (request?.Count is not { } count || count < 1 || count > MaxPoisonCount)
-        {
-            return TypedResults.ValidationProblem(new Dictionary<string, string[]>
-            {
-                ["count"] = [$"The count is required, between 1 and {MaxPoisonCount}."],
-            });
-        }
-
-        try
-        {
-            var sent = new List<PublishedMessage>(2 * count);
-            for (var i = 0; i < count; i++)
-            {
-                sent.AddRange(await publisher.PublishTwiceAsync($"duplicate {i + 1} of {count}", cancellationToken));
-            }
-
-            return TypedResults.Ok(sent);
-        }
-        catch (ProduceException<string, byte[]> e)
-        {
-            return KafkaUnavailable(e);
-        }
-    }
-
     public const int MaxPoisonCount = 1_000;
 
-    private static async Task<IResult> PublishPoisonAsync(PoisonRequest? request, MessagePublisher publisher, CancellationToken cancellationToken)
+    private static Task<IResult> PublishPoisonAsync(PoisonRequest? request, MessagePublisher publisher, CancellationToken cancellationToken) =>
+        PublishManyAsync(request, async i => [await publisher.PublishPoisonAsync(i, cancellationToken)]);
+
+    private static Task<IResult> PublishDuplicatesAsync(PoisonRequest? request, MessagePublisher publisher, CancellationToken cancellationToken) =>
+        PublishManyAsync(request, i => publisher.PublishTwiceAsync($"duplicate {i + 1} of {request!.Count}", cancellationToken));
+
+    /// <summary>Publishes <c>count</c> times, in order; a count out of range is a 400 naming the field.</summary>
+    private static async Task<IResult> PublishManyAsync(PoisonRequest? request, Func<int, Task<IReadOnlyList<PublishedMessage>>> publish)
     {
         if (request?.Count is not { } count || count < 1 || count > MaxPoisonCount)
         {
@@ -74,7 +55,7 @@ public static class MessagesEndpoints
             var sent = new List<PublishedMessage>(count);
             for (var i = 0; i < count; i++)
             {
-                sent.Add(await publisher.PublishPoisonAsync(i, cancellationToken));
+                sent.AddRange(await publish(i));
             }
 
             return TypedResults.Ok(sent);

@@ -29,6 +29,9 @@ public sealed class HttpInputTests(EmbeddedAppFixture fixture)
         { "producer", "POST /poison", "{\"count\":0}" },
         { "producer", "POST /poison", "{\"count\":5000}" },
         { "producer", "POST /poison", "{\"count\":\"many\"}" },
+        { "producer", "POST /duplicates", "{}" },
+        { "producer", "POST /duplicates", "{\"count\":0}" },
+        { "producer", "POST /duplicates", "{\"count\":5000}" },
         { "consumer", "PUT /processing", "{\"delayMilliseconds\":-5}" },
         { "consumer", "PUT /processing", "{\"delayMilliseconds\":600000}" },
         { "consumer", "PUT /processing", "{\"failureRate\":1.5}" },
@@ -52,6 +55,7 @@ public sealed class HttpInputTests(EmbeddedAppFixture fixture)
     [InlineData("producer", "PUT /generator")]
     [InlineData("producer", "POST /load")]
     [InlineData("producer", "POST /poison")]
+    [InlineData("producer", "POST /duplicates")]
     [InlineData("consumer", "PUT /processing")]
     public async Task A_body_that_is_not_JSON_gets_a_415_problem_response(string service, string endpoint)
     {
