@@ -8,6 +8,14 @@ public sealed record DashboardSpan(
     string Service, string TraceId, string SpanId, string? ParentSpanId, string Name, int Kind,
     IReadOnlyDictionary<string, string> Attributes)
 {
+    public DateTimeOffset Start { get; init; }
+
+    /// <summary>The resource's service.instance.id: which replica.</summary>
+    public string Instance { get; init; } = "";
+
+    /// <summary>The span's events: name and attributes.</summary>
+    public IReadOnlyList<(string Name, IReadOnlyDictionary<string, string> Attributes)> Events { get; init; } = [];
+
     public const int ServerKind = 2;
     public const int ProducerKind = 4;
     public const int ConsumerKind = 5;
@@ -24,6 +32,14 @@ public sealed class DashboardTelemetry(HttpClient dashboard)
         using var response = await dashboard.GetAsync(
             $"/api/telemetry/spans?resource={resource}&limit={limit}" + (errorsOnly ? "&hasError=true" : ""));
         // The dashboard answers 404 for a resource it has no telemetry from yet.
+        return response.StatusCode == HttpStatusCode.NotFound ? [] : await ReadSpansAsync(response);
+    }
+
+    /// <summary>The spans of several resources, such as the replicas of one service (consumer-abc, consumer-def).</summary>
+    public async Task<IReadOnlyList<DashboardSpan>> GetSpansAsync(IEnumerable<string> resources, int limit)
+    {
+        using var response = await dashboard.GetAsync(
+            $"/api/telemetry/spans?{string.Join('&', resources.Select(r => $"resource={Uri.EscapeDataString(r)}"))}&limit={limit}");
         return response.StatusCode == HttpStatusCode.NotFound ? [] : await ReadSpansAsync(response);
     }
 
@@ -89,7 +105,9 @@ public sealed class DashboardTelemetry(HttpClient dashboard)
         var spans = new List<DashboardSpan>();
         foreach (var resourceSpans in document.RootElement.GetProperty("data").GetProperty("resourceSpans").EnumerateArray())
         {
-            var service = Attributes(resourceSpans.GetProperty("resource")).GetValueOrDefault("service.name", "");
+            var resource = Attributes(resourceSpans.GetProperty("resource"));
+            var service = resource.GetValueOrDefault("service.name", "");
+            var instance = resource.GetValueOrDefault("service.instance.id", "");
             foreach (var scopeSpans in resourceSpans.GetProperty("scopeSpans").EnumerateArray())
             {
                 foreach (var span in scopeSpans.GetProperty("spans").EnumerateArray())
@@ -101,7 +119,14 @@ public sealed class DashboardTelemetry(HttpClient dashboard)
                         span.TryGetProperty("parentSpanId", out var parent) ? parent.GetString() : null,
                         span.GetProperty("name").GetString()!,
                         span.GetProperty("kind").GetInt32(),
-                        Attributes(span)));
+                        Attributes(span))
+                    {
+                        Instance = instance,
+                        Start = DateTimeOffset.UnixEpoch.AddTicks(long.Parse(span.GetProperty("startTimeUnixNano").ToString(), System.Globalization.CultureInfo.InvariantCulture) / 100),
+                        Events = span.TryGetProperty("events", out var events)
+                            ? [.. events.EnumerateArray().Select(e => (e.GetProperty("name").GetString()!, (IReadOnlyDictionary<string, string>)Attributes(e)))]
+                            : [],
+                    });
                 }
             }
         }

@@ -3,6 +3,7 @@ using KafkaO11y.ServiceDefaults.Kafka;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Diagnostics.HealthChecks;
+using Microsoft.Extensions.Logging;
 using OpenTelemetry.Metrics;
 using OpenTelemetry.Trace;
 
@@ -79,11 +80,16 @@ public static class KafkaClientExtensions
                 $"A Kafka consumer needs a group id: set '{ConsumerSection}:GroupId' in configuration or in the configure callback.");
         }
 
-        builder.Services.AddSingleton(_ =>
+        builder.Services.AddSingleton(services =>
         {
             var info = KafkaClientInfo.From(config);
+            var rebalance = new KafkaRebalanceTelemetry(services.GetRequiredService<ILogger<KafkaRebalanceTelemetry>>(), info);
+            // Each handler only reports: Confluent.Kafka then assigns or unassigns the partitions itself.
             var consumer = new ConsumerBuilder<TKey, TValue>(config)
                 .SetStatisticsHandler((_, json) => KafkaStatisticsMetrics.Update(json, info))
+                .SetPartitionsAssignedHandler((_, partitions) => rebalance.Assigned(partitions))
+                .SetPartitionsRevokedHandler((_, partitions) => rebalance.Revoked(partitions))
+                .SetPartitionsLostHandler((_, partitions) => rebalance.Lost(partitions))
                 .Build();
             KafkaClientRegistry.Register(consumer, info);
             return consumer;

@@ -1,0 +1,114 @@
+using System.Collections.Concurrent;
+using System.Net;
+using System.Net.Http.Json;
+using Aspire.Hosting;
+using Aspire.Hosting.ApplicationModel;
+using Aspire.Hosting.Testing;
+using Confluent.Kafka;
+using Xunit.Abstractions;
+
+namespace KafkaO11y.Tests;
+
+/// <summary>
+/// Processes dying the hard way (SIGKILL: no shutdown, no final commit), on the real services and
+/// the embedded broker. At-least-once promises nothing accepted is lost; what is redone is at most
+/// what the dead process had processed since its last commit, and the figures say how much.
+/// </summary>
+[Collection(EmbeddedAppCollection.Name)]
+public sealed class CrashTests(EmbeddedAppFixture fixture, ITestOutputHelper output)
+{
+    private const string Topic = "messages";
+    private const string Group = "kafka-o11y-consumer";
+    private static readonly TimeSpan Timeout = TimeSpan.FromSeconds(90);
+
+    private sealed record Published(Guid Id, long Sequence, string Topic, int Partition, long Offset);
+
+    private sealed record PartitionProgress(string Topic, int Partition, long FirstOffset, long LastOffset);
+
+    private sealed record Stats(string MemberId, long Processed, long Failed, long Duplicates, List<PartitionProgress> Partitions);
+
+    [Fact]
+    public async Task A_consumer_killed_in_the_middle_of_a_message_loses_nothing_and_redoes_only_what_it_had_not_committed()
+    {
+        const int Messages = 200;
+        using var producer = fixture.CreateHttpClient("producer");
+        var accepted = new ConcurrentBag<Published>();
+        await Parallel.ForEachAsync(Enumerable.Range(0, Messages), new ParallelOptions { MaxDegreeOfParallelism = 10 }, async (i, token) =>
+        {
+            using var response = await producer.PostAsJsonAsync("/messages", new { payload = $"crash-{i}" }, token);
+            Assert.Equal(HttpStatusCode.Accepted, response.StatusCode);
+            accepted.Add((await response.Content.ReadFromJsonAsync<Published>(token))!);
+        });
+
+        // Mid-stream: once a third of them is processed, the next message the Consumer takes stays
+        // in progress (a minute of "work") and the process is killed inside it.
+        var firstOffsets = accepted.GroupBy(m => m.Partition).ToDictionary(g => g.Key, g => g.Min(m => m.Offset));
+        await DashboardTelemetry.PollAsync(StatsAsync,
+            stats => accepted.Count(m => Processed(stats, m)) >= Messages / 3, Timeout, "a third of the messages to be processed");
+        using (var consumer = fixture.CreateHttpClient("consumer"))
+        {
+            (await consumer.PutAsJsonAsync("/processing", new { delayMilliseconds = 60_000 })).EnsureSuccessStatusCode();
+        }
+
+        await Task.Delay(TimeSpan.FromSeconds(1));
+        var beforeKill = await StatsAsync();
+        var killed = await ServiceProcess.KillAsync(fixture.App, "consumer");
+        var lastProcessed = Partitions(beforeKill).ToDictionary(p => p.Partition, p => p.LastOffset);
+        var committed = await CommittedAsync(lastProcessed.Keys);
+
+        // Restarted as a user would after a crash (its processing speed is the default again).
+        await fixture.App.ResourceNotifications.WaitForResourceAsync("consumer",
+            e => e.Snapshot.State?.Text is "Exited" or "Finished" or "FailedToStart").WaitAsync(Timeout);
+        var start = await fixture.App.ResourceCommands.ExecuteCommandAsync("consumer", KnownResourceCommands.StartCommand);
+        Assert.True(start.Success, start.Message);
+        await fixture.App.ResourceNotifications.WaitForResourceHealthyAsync("consumer").WaitAsync(Timeout);
+
+        var afterRestart = await DashboardTelemetry.PollAsync(StatsAsync,
+            stats => accepted.All(m => Processed(stats, m)), Timeout, "the restarted Consumer to process every accepted message");
+
+        // Nothing lost: every offset below the commit was processed before the kill (the Consumer
+        // commits only what it processed), and the restarted one began exactly at the commit. So
+        // what was done twice is exactly what had been processed since the last commit, never more
+        // (a restart before the commit would redo older messages; one after it would skip some).
+        var redone = 0L;
+        foreach (var (partition, commit) in committed)
+        {
+            Assert.True(commit <= lastProcessed[partition] + 1,
+                $"partition {partition}: committed {commit} past the last processed offset {lastProcessed[partition]}");
+            var resumedAt = Partitions(afterRestart).Single(p => p.Partition == partition).FirstOffset;
+            Assert.Equal(commit, resumedAt);
+            redone += Math.Max(0, lastProcessed[partition] - commit + 1);
+        }
+
+        output.WriteLine($"accepted: {accepted.Count}; killed pid(s) {string.Join(',', killed)} mid-message; " +
+            $"processed before the kill: {beforeKill.Processed}; committed: {Describe(committed)}; last processed: {Describe(lastProcessed)}; " +
+            $"processed twice (since the last commit, redone after the restart): {redone}; lost: 0");
+        Assert.All(accepted, m => Assert.True(Processed(afterRestart, m), $"message at {m.Partition}/{m.Offset} not processed"));
+    }
+
+    private static IEnumerable<PartitionProgress> Partitions(Stats stats) => stats.Partitions.Where(p => p.Topic == Topic);
+
+    private static bool Processed(Stats stats, Published message) =>
+        stats.Partitions.Any(p => p.Topic == Topic && p.Partition == message.Partition && p.LastOffset >= message.Offset);
+
+    private static string Describe(IReadOnlyDictionary<int, long> offsets) =>
+        string.Join(' ', offsets.OrderBy(o => o.Key).Select(o => $"{o.Key}:{o.Value}"));
+
+    private async Task<Stats> StatsAsync()
+    {
+        using var consumer = fixture.CreateHttpClient("consumer");
+        return (await consumer.GetFromJsonAsync<Stats>("/stats"))!;
+    }
+
+    /// <summary>What the group committed, as Kafka tells any client (a plain OffsetFetch, no group join).</summary>
+    private async Task<Dictionary<int, long>> CommittedAsync(IEnumerable<int> partitions)
+    {
+        using var probe = new ConsumerBuilder<Ignore, Ignore>(new ConsumerConfig
+        {
+            BootstrapServers = await fixture.App.GetConnectionStringAsync("kafka"),
+            GroupId = Group,
+        }).Build();
+        return probe.Committed(partitions.Select(p => new TopicPartition(Topic, p)), TimeSpan.FromSeconds(10))
+            .ToDictionary(c => c.Partition.Value, c => c.Offset.Value);
+    }
+}
