@@ -4,7 +4,7 @@ using KafkaO11y.AppHost.EmbeddedKafka;
 namespace KafkaO11y.Tests;
 
 /// <summary>The embedded cluster as any Kafka client sees it.</summary>
-public sealed class EmbeddedKafkaClusterTests
+public sealed class EmbeddedKafkaClusterTests(Xunit.Abstractions.ITestOutputHelper output)
 {
     [Fact]
     public void Three_brokers_serve_the_topics_with_their_partitions_replicated_three_times()
@@ -21,6 +21,83 @@ public sealed class EmbeddedKafkaClusterTests
         Assert.Equal(6, orders.Partitions.Count);
         Assert.All(orders.Partitions, p => Assert.Equal(3, p.Replicas.Length));
         Assert.Single(metadata.Topics.Single(t => t.Topic == "orders.dlq").Partitions);
+    }
+
+    /// <summary>
+    /// Three brokers, replication factor 3: the leader of a partition goes down while an idempotent
+    /// producer streams to it, and leadership moves to another replica. Every acknowledged message is
+    /// in the partition exactly once (the producer's retries to the new leader are deduplicated).
+    /// </summary>
+    [Fact]
+    public async Task When_a_partitions_leader_fails_over_every_acknowledged_message_is_there_exactly_once()
+    {
+        using var kafka = EmbeddedKafkaCluster.Start(brokers: 3, [new KafkaTopic("orders", 1)]);
+        kafka.SetPartitionLeader("orders", 0, 1);
+        using var producer = new ProducerBuilder<Null, string>(new ProducerConfig
+        {
+            BootstrapServers = kafka.BootstrapServers,
+            EnableIdempotence = true,
+            Acks = Acks.All,
+            MessageTimeoutMs = 30_000,
+            LingerMs = 5,
+        }).Build();
+
+        const int Messages = 2_000;
+        var acknowledged = new List<string>();
+        var failed = 0;
+        var sends = new List<Task>();
+        for (var i = 0; i < Messages; i++)
+        {
+            var value = $"order-{i}";
+            sends.Add(producer.ProduceAsync("orders", new Message<Null, string> { Value = value }).ContinueWith(t =>
+            {
+                lock (acknowledged)
+                {
+                    if (t.IsCompletedSuccessfully)
+                    {
+                        acknowledged.Add(value);
+                    }
+                    else
+                    {
+                        failed++;
+                    }
+                }
+            }, TaskScheduler.Default));
+            // A steady stream (about 2,000 a second), so batches are in flight when the leader fails.
+            if (i % 10 == 0)
+            {
+                await Task.Delay(5);
+            }
+
+            if (i == Messages / 3)
+            {
+                // Mid-stream: the leader crashes, and a follower is elected in its place.
+                kafka.SetBrokerDown(1);
+                await Task.Delay(200);
+                kafka.SetPartitionLeader("orders", 0, 2);
+            }
+        }
+
+        await Task.WhenAll(sends).WaitAsync(TimeSpan.FromSeconds(60));
+        kafka.SetBrokerUp(1);
+
+        using var reader = new ConsumerBuilder<Null, string>(new ConsumerConfig
+        {
+            BootstrapServers = kafka.BootstrapServers, GroupId = "reader", AutoOffsetReset = AutoOffsetReset.Earliest, EnablePartitionEof = true,
+        }).Build();
+        reader.Assign(new TopicPartitionOffset("orders", 0, Offset.Beginning));
+        var stored = new List<string>();
+        while (reader.Consume(TimeSpan.FromSeconds(10)) is { } consumed && !consumed.IsPartitionEOF)
+        {
+            stored.Add(consumed.Message.Value);
+        }
+
+        output.WriteLine($"sent: {Messages}; acknowledged: {acknowledged.Count}; failed: {failed}; leader 1 down and leadership moved to 2 after {Messages / 3} sends; " +
+            $"in the partition: {stored.Count} ({stored.Count - stored.Distinct().Count()} duplicates); acknowledged but missing: {acknowledged.Except(stored).Count()}");
+        Assert.Equal(Messages, acknowledged.Count + failed);
+        Assert.True(acknowledged.Count > Messages / 2, $"only {acknowledged.Count} acknowledged");
+        Assert.Empty(acknowledged.Except(stored));
+        Assert.Equal(stored.Count, stored.Distinct().Count());
     }
 
     [Fact]

@@ -101,6 +101,11 @@ public sealed class EmbeddedKafkaCluster : IDisposable
             $"create topic '{topic.Name}'");
     }
 
+    /// <summary>Makes <paramref name="brokerId"/> the partition's leader, as Kafka's controller does when the leader fails.</summary>
+    public void SetPartitionLeader(string topic, int partition, int brokerId) =>
+        Check(LibrdkafkaMock.rd_kafka_mock_partition_set_leader(Cluster, topic, partition, brokerId),
+            $"make broker {brokerId} the leader of {topic} partition {partition}");
+
     public void SetBrokerDown(int brokerId) =>
         Check(LibrdkafkaMock.rd_kafka_mock_broker_set_down(Cluster, brokerId), $"take broker {brokerId} down");
 

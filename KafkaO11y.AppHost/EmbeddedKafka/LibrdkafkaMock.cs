@@ -105,6 +105,10 @@ internal static class LibrdkafkaMock
     public static extern int rd_kafka_mock_topic_create(IntPtr cluster, [MarshalAs(UnmanagedType.LPUTF8Str)] string topic,
         int partitions, int replicationFactor);
 
+    [DllImport(Library, BestFitMapping = false, ThrowOnUnmappableChar = true)]
+    public static extern int rd_kafka_mock_partition_set_leader(IntPtr cluster, [MarshalAs(UnmanagedType.LPUTF8Str)] string topic,
+        int partition, int brokerId);
+
     [DllImport(Library)]
     public static extern int rd_kafka_mock_broker_set_down(IntPtr cluster, int brokerId);
 
