@@ -59,8 +59,6 @@ public sealed class ConsumerReplicasTests(TwoConsumersFixture fixture, ITestOutp
     private const string Topic = "messages";
     private static readonly TimeSpan Timeout = TimeSpan.FromSeconds(120);
 
-    private sealed record Published(Guid Id, long Sequence, string Topic, int Partition, long Offset);
-
     [Fact]
     public async Task When_one_of_two_consumers_is_killed_the_other_takes_its_partitions_and_nothing_is_lost()
     {

@@ -6,6 +6,7 @@ using Aspire.Hosting.ApplicationModel;
 using Aspire.Hosting.Testing;
 using Confluent.Kafka;
 using Xunit.Abstractions;
+using Stats = KafkaO11y.Consumer.ProcessingSnapshot;
 
 namespace KafkaO11y.Tests;
 
@@ -20,12 +21,6 @@ public sealed class CrashTests(EmbeddedAppFixture fixture, ITestOutputHelper out
     private const string Topic = "messages";
     private const string Group = "kafka-o11y-consumer";
     private static readonly TimeSpan Timeout = TimeSpan.FromSeconds(90);
-
-    private sealed record Published(Guid Id, long Sequence, string Topic, int Partition, long Offset);
-
-    private sealed record PartitionProgress(string Topic, int Partition, long FirstOffset, long LastOffset);
-
-    private sealed record Stats(string MemberId, long Processed, long Failed, long Duplicates, List<PartitionProgress> Partitions);
 
     [Fact]
     public async Task A_consumer_killed_in_the_middle_of_a_message_loses_nothing_and_redoes_only_what_it_had_not_committed()
@@ -171,7 +166,7 @@ public sealed class CrashTests(EmbeddedAppFixture fixture, ITestOutputHelper out
         Assert.Empty(missing);
     }
 
-    private static IEnumerable<PartitionProgress> Partitions(Stats stats) => stats.Partitions.Where(p => p.Topic == Topic);
+    private static IEnumerable<KafkaO11y.Consumer.PartitionProgress> Partitions(Stats stats) => stats.Partitions.Where(p => p.Topic == Topic);
 
     private static bool Processed(Stats stats, Published message) =>
         stats.Partitions.Any(p => p.Topic == Topic && p.Partition == message.Partition && p.LastOffset >= message.Offset);

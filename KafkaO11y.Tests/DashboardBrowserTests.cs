@@ -15,8 +15,6 @@ public sealed class DashboardBrowserTests(EmbeddedAppFixture fixture)
         "--disable-sync", "--no-first-run",
     ];
 
-    private sealed record Published(Guid Id, string Topic, int Partition, long Offset);
-
     /// <summary>
     /// The tutorial's pictures, taken from the running app: the resource list, one message's trace,
     /// that trace's structured logs and a metric chart. Written to docs/images when the environment

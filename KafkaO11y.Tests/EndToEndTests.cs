@@ -9,6 +9,7 @@ using Aspire.Hosting.Testing;
 using Confluent.Kafka;
 using KafkaO11y.ServiceDefaults.Messaging;
 using Microsoft.Extensions.DependencyInjection;
+using Stats = KafkaO11y.Consumer.ProcessingSnapshot;
 
 namespace KafkaO11y.Tests;
 
@@ -21,12 +22,6 @@ public sealed partial class EndToEndTests(EmbeddedAppFixture fixture)
 {
     private const string Topic = "messages";
     private static readonly TimeSpan Timeout = TimeSpan.FromSeconds(60);
-
-    private sealed record Published(Guid Id, long Sequence, string Topic, int Partition, long Offset);
-
-    private sealed record PartitionProgress(string Topic, int Partition, long FirstOffset, long LastOffset);
-
-    private sealed record Stats(long Processed, long Failed, long Duplicates, List<PartitionProgress> Partitions);
 
     [Fact]
     public async Task A_posted_message_is_processed_and_appears_as_one_trace_across_producer_and_consumer()

@@ -8,6 +8,7 @@ using Aspire.Hosting.Testing;
 using Confluent.Kafka;
 using KafkaO11y.ServiceDefaults.Messaging;
 using Xunit.Abstractions;
+using Stats = KafkaO11y.Consumer.ProcessingSnapshot;
 
 namespace KafkaO11y.Tests;
 
@@ -20,12 +21,6 @@ public sealed class ResilienceTests(EmbeddedAppFixture fixture, ITestOutputHelpe
 {
     private const string Topic = "messages";
     private static readonly TimeSpan Timeout = TimeSpan.FromSeconds(90);
-
-    private sealed record Published(Guid Id, long Sequence, string Topic, int Partition, long Offset);
-
-    private sealed record PartitionProgress(string Topic, int Partition, long FirstOffset, long LastOffset);
-
-    private sealed record Stats(string MemberId, long Processed, long Failed, long Duplicates, List<PartitionProgress> Partitions);
 
     [Fact]
     public async Task Every_message_accepted_while_the_broker_goes_down_is_in_the_topic_exactly_once_and_processed()
