@@ -10,36 +10,9 @@ using Xunit.Abstractions;
 namespace KafkaO11y.Tests;
 
 /// <summary>The application with two Consumer replicas in one group, as <c>--KafkaO11y:Consumer:Replicas=2</c> runs it.</summary>
-public sealed class TwoConsumersFixture : IAsyncLifetime
+public sealed class TwoConsumersFixture : EmbeddedAppFixture
 {
-    public DistributedApplication App { get; private set; } = null!;
-
-    public DashboardTelemetry Dashboard { get; private set; } = null!;
-
-    private HttpClient? _dashboardClient;
-
-    public async Task InitializeAsync()
-    {
-        using var timeout = new CancellationTokenSource(EmbeddedAppFixture.StartTimeout);
-        var builder = await DistributedApplicationTestingBuilder.CreateAsync<Projects.KafkaO11y_AppHost>(
-            ["--KafkaO11y:Mode=Embedded", "--KafkaO11y:Consumer:Replicas=2", "--ASPIRE_DASHBOARD_UNSECURED_ALLOW_ANONYMOUS=true"],
-            (options, _) => options.DisableDashboard = false, timeout.Token);
-        App = await builder.BuildAsync(timeout.Token);
-        await App.StartAsync(timeout.Token);
-        await App.ResourceNotifications.WaitForResourceHealthyAsync("producer", timeout.Token);
-        await App.ResourceNotifications.WaitForResourceHealthyAsync("consumer", timeout.Token);
-        _dashboardClient = new HttpClient { BaseAddress = App.GetEndpoint("aspire-dashboard", "http") };
-        Dashboard = new DashboardTelemetry(_dashboardClient);
-    }
-
-    public async Task DisposeAsync()
-    {
-        _dashboardClient?.Dispose();
-        if (App is not null)
-        {
-            await App.DisposeAsync();
-        }
-    }
+    protected override string[] ExtraArguments => ["--KafkaO11y:Consumer:Replicas=2"];
 }
 
 [CollectionDefinition(Name, DisableParallelization = true)]
@@ -95,16 +68,13 @@ public sealed class ConsumerReplicasTests(TwoConsumersFixture fixture, ITestOutp
         var takeover = Assignments(spans).First(a => a.Start > killedAt && a.Partitions == "messages[0,1,2]");
 
         // Nothing lost: the group's commits pass every accepted message (the Consumer commits only what it processed).
-        var committed = await DashboardTelemetry.PollAsync(CommittedAsync,
+        var committed = await DashboardTelemetry.PollAsync(() => ConsumerGroupOffsets.CommittedAsync(fixture.App, Topic, Enumerable.Range(0, 3)),
             commits => accepted.All(m => commits.GetValueOrDefault(m.Partition, -1) > m.Offset), Timeout,
             "the group's committed offsets to pass every accepted message");
         output.WriteLine($"accepted: {accepted.Count}; killed {victim.ResourceId} (pid {string.Join(',', killed)}) after {Messages / 3} sends; " +
             $"the survivor was assigned {takeover.Partitions} {(takeover.Start - killedAt).TotalSeconds:F1} s after the kill; " +
             $"committed: {string.Join(' ', committed.OrderBy(c => c.Key).Select(c => $"{c.Key}:{c.Value}"))}; lost: 0");
         Assert.Equal(Messages, accepted.Count);
-
-        var restart = await fixture.App.ResourceCommands.ExecuteCommandAsync(victim.ResourceId, KnownResourceCommands.StartCommand);
-        output.WriteLine($"restart of {victim.ResourceId}: {restart.Success} {restart.Message}");
     }
 
     /// <summary>Each partition assignment a consumer instance reported, as its rebalance span's event.</summary>
@@ -112,15 +82,4 @@ public sealed class ConsumerReplicasTests(TwoConsumersFixture fixture, ITestOutp
         spans.Where(s => s.Name == "rebalance")
             .SelectMany(s => s.Events.Where(e => e.Name == "partitions_assigned")
                 .Select(e => (s.Instance, s.Start, e.Attributes.GetValueOrDefault("messaging.kafka.partitions", ""))));
-
-    private async Task<Dictionary<int, long>> CommittedAsync()
-    {
-        using var probe = new ConsumerBuilder<Ignore, Ignore>(new ConsumerConfig
-        {
-            BootstrapServers = await fixture.App.GetConnectionStringAsync("kafka"),
-            GroupId = "kafka-o11y-consumer",
-        }).Build();
-        return probe.Committed(Enumerable.Range(0, 3).Select(p => new TopicPartition(Topic, p)), TimeSpan.FromSeconds(10))
-            .ToDictionary(c => c.Partition.Value, c => c.Offset.Value);
-    }
 }

@@ -19,7 +19,6 @@ namespace KafkaO11y.Tests;
 public sealed class CrashTests(EmbeddedAppFixture fixture, ITestOutputHelper output)
 {
     private const string Topic = "messages";
-    private const string Group = "kafka-o11y-consumer";
     private static readonly TimeSpan Timeout = TimeSpan.FromSeconds(90);
 
     [Fact]
@@ -49,14 +48,10 @@ public sealed class CrashTests(EmbeddedAppFixture fixture, ITestOutputHelper out
         var beforeKill = await StatsAsync();
         var killed = await ServiceProcess.KillAsync(fixture.App, "consumer");
         var lastProcessed = Partitions(beforeKill).ToDictionary(p => p.Partition, p => p.LastOffset);
-        var committed = await CommittedAsync(lastProcessed.Keys);
+        var committed = await ConsumerGroupOffsets.CommittedAsync(fixture.App, Topic, lastProcessed.Keys);
 
         // Restarted as a user would after a crash (its processing speed is the default again).
-        await fixture.App.ResourceNotifications.WaitForResourceAsync("consumer",
-            e => e.Snapshot.State?.Text is "Exited" or "Finished" or "FailedToStart").WaitAsync(Timeout);
-        var start = await fixture.App.ResourceCommands.ExecuteCommandAsync("consumer", KnownResourceCommands.StartCommand);
-        Assert.True(start.Success, start.Message);
-        await fixture.App.ResourceNotifications.WaitForResourceHealthyAsync("consumer").WaitAsync(Timeout);
+        await ServiceProcess.RestartAfterCrashAsync(fixture.App, "consumer", Timeout);
 
         var afterRestart = await DashboardTelemetry.PollAsync(StatsAsync,
             stats => accepted.All(m => Processed(stats, m)), Timeout, "the restarted Consumer to process every accepted message");
@@ -139,11 +134,7 @@ public sealed class CrashTests(EmbeddedAppFixture fixture, ITestOutputHelper out
         {
         }
 
-        await fixture.App.ResourceNotifications.WaitForResourceAsync("producer",
-            e => e.Snapshot.State?.Text is "Exited" or "Finished" or "FailedToStart").WaitAsync(Timeout);
-        var start = await fixture.App.ResourceCommands.ExecuteCommandAsync("producer", KnownResourceCommands.StartCommand);
-        Assert.True(start.Success, start.Message);
-        await fixture.App.ResourceNotifications.WaitForResourceHealthyAsync("producer").WaitAsync(Timeout);
+        await ServiceProcess.RestartAfterCrashAsync(fixture.App, "producer", Timeout);
 
         // Each accepted message where the 202 said: topic, partition and offset hold its id.
         var bootstrap = await fixture.App.GetConnectionStringAsync("kafka");
@@ -178,17 +169,5 @@ public sealed class CrashTests(EmbeddedAppFixture fixture, ITestOutputHelper out
     {
         using var consumer = fixture.CreateHttpClient("consumer");
         return (await consumer.GetFromJsonAsync<Stats>("/stats"))!;
-    }
-
-    /// <summary>What the group committed, as Kafka tells any client (a plain OffsetFetch, no group join).</summary>
-    private async Task<Dictionary<int, long>> CommittedAsync(IEnumerable<int> partitions)
-    {
-        using var probe = new ConsumerBuilder<Ignore, Ignore>(new ConsumerConfig
-        {
-            BootstrapServers = await fixture.App.GetConnectionStringAsync("kafka"),
-            GroupId = Group,
-        }).Build();
-        return probe.Committed(partitions.Select(p => new TopicPartition(Topic, p)), TimeSpan.FromSeconds(10))
-            .ToDictionary(c => c.Partition.Value, c => c.Offset.Value);
     }
 }

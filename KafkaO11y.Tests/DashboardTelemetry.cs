@@ -27,19 +27,16 @@ public sealed record DashboardLog(string Service, string? TraceId, string Body, 
 /// <summary>Reads traces and logs from the Aspire dashboard's telemetry API (<c>/api/telemetry/...</c>).</summary>
 public sealed class DashboardTelemetry(HttpClient dashboard)
 {
-    public async Task<IReadOnlyList<DashboardSpan>> GetSpansAsync(string resource, int limit = 1000, bool errorsOnly = false)
-    {
-        using var response = await dashboard.GetAsync(
-            $"/api/telemetry/spans?resource={resource}&limit={limit}" + (errorsOnly ? "&hasError=true" : ""));
-        // The dashboard answers 404 for a resource it has no telemetry from yet.
-        return response.StatusCode == HttpStatusCode.NotFound ? [] : await ReadSpansAsync(response);
-    }
+    public Task<IReadOnlyList<DashboardSpan>> GetSpansAsync(string resource, int limit = 1000, bool errorsOnly = false) =>
+        GetSpansAsync([resource], limit, errorsOnly);
 
     /// <summary>The spans of several resources, such as the replicas of one service (consumer-abc, consumer-def).</summary>
-    public async Task<IReadOnlyList<DashboardSpan>> GetSpansAsync(IEnumerable<string> resources, int limit)
+    public async Task<IReadOnlyList<DashboardSpan>> GetSpansAsync(IEnumerable<string> resources, int limit, bool errorsOnly = false)
     {
         using var response = await dashboard.GetAsync(
-            $"/api/telemetry/spans?{string.Join('&', resources.Select(r => $"resource={Uri.EscapeDataString(r)}"))}&limit={limit}");
+            $"/api/telemetry/spans?{string.Join('&', resources.Select(r => $"resource={Uri.EscapeDataString(r)}"))}&limit={limit}"
+            + (errorsOnly ? "&hasError=true" : ""));
+        // The dashboard answers 404 for a resource it has no telemetry from yet.
         return response.StatusCode == HttpStatusCode.NotFound ? [] : await ReadSpansAsync(response);
     }
 

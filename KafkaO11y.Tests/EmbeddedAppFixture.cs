@@ -13,7 +13,7 @@ namespace KafkaO11y.Tests;
 /// mode, with the Aspire dashboard on (anonymous, so its telemetry API needs no key), once for all
 /// the end-to-end tests.
 /// </summary>
-public sealed class EmbeddedAppFixture : IAsyncLifetime
+public class EmbeddedAppFixture : IAsyncLifetime
 {
     public static readonly TimeSpan StartTimeout = TimeSpan.FromMinutes(3);
 
@@ -23,14 +23,17 @@ public sealed class EmbeddedAppFixture : IAsyncLifetime
 
     private HttpClient? _dashboardClient;
 
+    /// <summary>More AppHost arguments, for a variant of the application (two Consumer replicas, say).</summary>
+    protected virtual string[] ExtraArguments => [];
+
     public async Task InitializeAsync()
     {
         using var timeout = new CancellationTokenSource(StartTimeout);
         // No mode given: Auto, which on a machine without a container runtime (like CI) is Embedded.
         // Where a runtime answers, Auto would start containers, so these Embedded tests ask for it.
         string[] args = ContainerRuntime.Problem(new ConfigurationBuilder().AddEnvironmentVariables().Build()) is null
-            ? ["--KafkaO11y:Mode=Embedded", "--ASPIRE_DASHBOARD_UNSECURED_ALLOW_ANONYMOUS=true"]
-            : ["--ASPIRE_DASHBOARD_UNSECURED_ALLOW_ANONYMOUS=true"];
+            ? ["--KafkaO11y:Mode=Embedded", "--ASPIRE_DASHBOARD_UNSECURED_ALLOW_ANONYMOUS=true", .. ExtraArguments]
+            : ["--ASPIRE_DASHBOARD_UNSECURED_ALLOW_ANONYMOUS=true", .. ExtraArguments];
         var builder = await DistributedApplicationTestingBuilder.CreateAsync<Projects.KafkaO11y_AppHost>(
             args, (options, _) => options.DisableDashboard = false, timeout.Token);
 

@@ -288,7 +288,7 @@ public sealed partial class EndToEndTests(EmbeddedAppFixture fixture)
             Assert.True(stop.Success, stop.Message);
 
             // What the group committed, as Kafka tells any client (a plain OffsetFetch, no group join).
-            committed = await CommittedOffsetsAsync(processed.Keys);
+            committed = await ConsumerGroupOffsets.CommittedAsync(fixture.App, Topic, processed.Keys);
             foreach (var (partition, lastOffset) in processed)
             {
                 Assert.Equal(lastOffset + 1, committed[partition]);
@@ -346,18 +346,6 @@ public sealed partial class EndToEndTests(EmbeddedAppFixture fixture)
         }
 
         return lag;
-    }
-
-    private async Task<Dictionary<int, long>> CommittedOffsetsAsync(IEnumerable<int> partitions)
-    {
-        var bootstrap = await fixture.App.GetConnectionStringAsync("kafka");
-        using var probe = new ConsumerBuilder<Ignore, Ignore>(new ConsumerConfig
-        {
-            BootstrapServers = bootstrap,
-            GroupId = "kafka-o11y-consumer",
-        }).Build();
-        var committed = probe.Committed(partitions.Select(p => new TopicPartition(Topic, p)), TimeSpan.FromSeconds(10));
-        return committed.ToDictionary(c => c.Partition.Value, c => c.Offset.Value);
     }
 
     private async Task AssertKafkaLoggedAsync(string bootstrap)

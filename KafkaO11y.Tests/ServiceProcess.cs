@@ -34,6 +34,16 @@ public static class ServiceProcess
         return killed;
     }
 
+    /// <summary>Once a killed service has exited, starts it again with Aspire's Start command, as a user would, and waits until it is healthy.</summary>
+    public static async Task RestartAfterCrashAsync(DistributedApplication app, string resource, TimeSpan timeout)
+    {
+        await app.ResourceNotifications.WaitForResourceAsync(resource,
+            e => e.Snapshot.State?.Text is "Exited" or "Finished" or "FailedToStart").WaitAsync(timeout);
+        var start = await app.ResourceCommands.ExecuteCommandAsync(resource, KnownResourceCommands.StartCommand);
+        Assert.True(start.Success, start.Message);
+        await app.ResourceNotifications.WaitForResourceHealthyAsync(resource).WaitAsync(timeout);
+    }
+
     /// <summary>The running instances of a resource (one per replica), as the app's notifications report them.</summary>
     public static async Task<IReadOnlyList<ResourceEvent>> RunningInstancesAsync(DistributedApplication app, string resource, int atLeast)
     {

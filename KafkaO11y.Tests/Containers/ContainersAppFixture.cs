@@ -53,7 +53,7 @@ public sealed class ContainersAppFixture : IAsyncLifetime
         App = await builder.BuildAsync(timeout.Token);
         Model = App.Services.GetRequiredService<DistributedApplicationModel>();
         await App.StartAsync(timeout.Token);
-        foreach (var resource in Model.Resources.Where(HasHealthCheckOrRuns))
+        foreach (var resource in Model.Resources.Where(Runs))
         {
             await App.ResourceNotifications.WaitForResourceHealthyAsync(resource.Name, timeout.Token);
         }
@@ -70,7 +70,7 @@ public sealed class ContainersAppFixture : IAsyncLifetime
     }
 
     /// <summary>The resources that run (containers and projects); parameters and connection strings do not.</summary>
-    public static bool HasHealthCheckOrRuns(IResource resource) =>
+    public static bool Runs(IResource resource) =>
         resource is ContainerResource or ProjectResource;
 }
 

@@ -25,7 +25,7 @@ public sealed class ContainersSmokeTests(ContainersAppFixture fixture)
     {
         SkipWithoutRuntime();
         var unhealthy = new List<string>();
-        foreach (var resource in fixture.Model.Resources.Where(ContainersAppFixture.HasHealthCheckOrRuns))
+        foreach (var resource in fixture.Model.Resources.Where(ContainersAppFixture.Runs))
         {
             if (!fixture.App.ResourceNotifications.TryGetCurrentState(resource.Name, out var state)
                 || state.Snapshot.State?.Text != KnownResourceStates.Running
