@@ -100,6 +100,33 @@ public sealed class EmbeddedKafkaClusterTests(Xunit.Abstractions.ITestOutputHelp
         Assert.Equal(stored.Count, stored.Distinct().Count());
     }
 
+    /// <summary>Errors for one topic, as when only the dead-letter topic's partitions fail: the other topic is served as usual.</summary>
+    [Fact]
+    public async Task Errors_injected_for_one_topic_fail_only_its_requests_and_run_out_after_their_count()
+    {
+        using var kafka = EmbeddedKafkaCluster.Start(brokers: 1, [new KafkaTopic("orders", 1), new KafkaTopic("orders.dlq", 1)]);
+        using var producer = new ProducerBuilder<Null, string>(new ProducerConfig
+        {
+            BootstrapServers = kafka.BootstrapServers,
+            // Two tries per message, so that each send uses up at most two of the injected errors.
+            MessageSendMaxRetries = 1,
+            RetryBackoffMs = 10,
+        }).Build();
+
+        kafka.FailRequests("orders.dlq", KafkaRequest.Produce, KafkaErrorCode.NotEnoughReplicas, count: 4);
+
+        var order = await producer.ProduceAsync("orders", new Message<Null, string> { Value = "served" });
+        var first = await Assert.ThrowsAsync<ProduceException<Null, string>>(() => producer.ProduceAsync("orders.dlq", new Message<Null, string> { Value = "1" }));
+        var second = await Assert.ThrowsAsync<ProduceException<Null, string>>(() => producer.ProduceAsync("orders.dlq", new Message<Null, string> { Value = "2" }));
+        var third = await producer.ProduceAsync("orders.dlq", new Message<Null, string> { Value = "3" });
+
+        Assert.Equal(PersistenceStatus.Persisted, order.Status);
+        Assert.Equal(ErrorCode.NotEnoughReplicas, first.Error.Code);
+        Assert.Equal(ErrorCode.NotEnoughReplicas, second.Error.Code);
+        Assert.Equal(PersistenceStatus.Persisted, third.Status);
+        Assert.Throws<ArgumentException>(() => kafka.FailRequests("no-such-topic", KafkaRequest.Produce, KafkaErrorCode.NotEnoughReplicas, 1));
+    }
+
     [Fact]
     public async Task A_broker_taken_down_refuses_clients_until_it_is_brought_back()
     {

@@ -33,6 +33,7 @@ public enum KafkaErrorCode
 public sealed class EmbeddedKafkaCluster : IDisposable
 {
     private readonly Lock _lock = new();
+    private readonly Dictionary<string, int> _partitions = [];
     private IntPtr _client;
     private readonly IntPtr _cluster;
 
@@ -99,6 +100,20 @@ public sealed class EmbeddedKafkaCluster : IDisposable
         var replicationFactor = Math.Min(Brokers, 3);
         Check(LibrdkafkaMock.rd_kafka_mock_topic_create(Cluster, topic.Name, topic.Partitions, replicationFactor),
             $"create topic '{topic.Name}'");
+        lock (_lock)
+        {
+            _partitions[topic.Name] = topic.Partitions;
+        }
+    }
+
+    private int PartitionsOf(string topic)
+    {
+        lock (_lock)
+        {
+            return _partitions.TryGetValue(topic, out var partitions)
+                ? partitions
+                : throw new ArgumentException($"The embedded Kafka has no topic '{topic}'; it has {string.Join(", ", _partitions.Keys.Order())}.", nameof(topic));
+        }
     }
 
     /// <summary>Makes <paramref name="brokerId"/> the partition's leader, as Kafka's controller does when the leader fails.</summary>
@@ -126,6 +141,24 @@ public sealed class EmbeddedKafkaCluster : IDisposable
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(count, 1);
         LibrdkafkaMock.rd_kafka_mock_push_request_errors_array(Cluster, (short)request, (nuint)count, Enumerable.Repeat((int)error, count).ToArray());
+    }
+
+    /// <summary>
+    /// Answers the next <paramref name="count"/> requests of a kind for each partition of one topic
+    /// with a Kafka error; other topics are untouched. They run out by themselves: the mock cluster
+    /// cannot drop them (<see cref="ClearRequestErrors"/> clears only the ones for every topic).
+    /// </summary>
+    public void FailRequests(string topic, KafkaRequest request, KafkaErrorCode error, int count)
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThan(count, 1);
+        for (var partition = 0; partition < PartitionsOf(topic); partition++)
+        {
+            for (var i = 0; i < count; i++)
+            {
+                Check(LibrdkafkaMock.rd_kafka_mock_partition_push_request_errors(Cluster, topic, partition, (short)request, 1, (int)error),
+                    $"fail {request} requests for {topic} partition {partition}");
+            }
+        }
     }
 
     /// <summary>Drops the errors still queued for a kind of request.</summary>

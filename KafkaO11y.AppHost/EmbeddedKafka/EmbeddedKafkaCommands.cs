@@ -15,6 +15,12 @@ public static class EmbeddedKafkaCommands
     public const string FailRequests = "fail-requests";
     public const string ClearRequestErrors = "clear-request-errors";
 
+    /// <summary>The <c>topic</c> argument of <see cref="FailRequests"/> that means every topic.</summary>
+    public const string EveryTopic = "*";
+
+    // Each one is a call into the mock cluster's thread.
+    private const int MaxPerTopicErrors = 10_000;
+
     public static IResourceBuilder<EmbeddedKafkaResource> WithFailureCommands(this IResourceBuilder<EmbeddedKafkaResource> kafka)
     {
         var resource = kafka.Resource;
@@ -81,19 +87,33 @@ public static class EmbeddedKafkaCommands
             var request = Enum.Parse<KafkaRequest>(Text(context, "request", nameof(KafkaRequest.Produce)));
             var error = Enum.Parse<KafkaErrorCode>(Text(context, "error", nameof(KafkaErrorCode.NotEnoughReplicas)));
             var count = Math.Clamp(Argument(context, "count", 20), 1, 100_000);
-            cluster.FailRequests(request, error, count);
-            return $"The next {count} {request} requests get {error}.";
+            var topic = Text(context, "topic", EveryTopic);
+            if (topic == EveryTopic)
+            {
+                cluster.FailRequests(request, error, count);
+                return $"The next {count} {request} requests get {error}.";
+            }
+
+            cluster.FailRequests(topic, request, error, Math.Min(count, MaxPerTopicErrors));
+            return $"The next {Math.Min(count, MaxPerTopicErrors)} {request} requests for each partition of {topic} get {error}; other topics work on.";
         }), new CommandOptions
         {
             // Each failed produce request is retried after ~100 ms: 20 errors cost about 2 s, which the
             // producer rides out; some hundreds outlast its 10 s delivery timeout and the API answers 503.
-            Description = "Answers the next requests of a kind with a Kafka error; clients retry retriable ones. Undo: Clear request errors.",
+            // One topic only, e.g. the dead-letter topic failing while the source topic works: such
+            // errors cannot be cleared, they run out after `count` requests per partition.
+            Description = "Answers the next requests of a kind (for every topic, or for one) with a Kafka error; clients retry retriable ones. Undo: Clear request errors (every topic), or let them run out (one topic).",
             IconName = "ErrorCircle",
             Arguments =
             [
                 Choice<KafkaRequest>("request", "Request", nameof(KafkaRequest.Produce)),
                 Choice<KafkaErrorCode>("error", "Kafka error", nameof(KafkaErrorCode.NotEnoughReplicas)),
                 new InteractionInput { Name = "count", Label = "How many requests", InputType = InputType.Number, Required = true, Value = "20" },
+                new InteractionInput
+                {
+                    Name = "topic", Label = "Topic", InputType = InputType.Choice, Required = true, Value = EveryTopic,
+                    Options = [new(EveryTopic, "Every topic"), .. resource.Topics.Select(t => new KeyValuePair<string, string>(t.Name, t.Name))],
+                },
             ],
         });
 

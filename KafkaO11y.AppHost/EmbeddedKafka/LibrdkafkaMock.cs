@@ -121,6 +121,13 @@ internal static class LibrdkafkaMock
     [DllImport(Library)]
     public static extern void rd_kafka_mock_push_request_errors_array(IntPtr cluster, short apiKey, nuint count, int[] errors);
 
+    /// <summary>
+    /// The C function is variadic (<c>size_t cnt, ...</c>); this declares it for exactly one error.
+    /// On x86-64 System V and Linux arm64 a variadic int is passed where a fixed one would be.
+    /// </summary>
+    [DllImport(Library)]
+    public static extern int rd_kafka_mock_partition_push_request_errors(IntPtr cluster, string topic, int partition, short apiKey, nuint count, int error);
+
     [DllImport(Library)]
     public static extern void rd_kafka_mock_clear_request_errors(IntPtr cluster, short apiKey);
 }
