@@ -69,6 +69,27 @@ public sealed class BenchmarkProgramTests
         Assert.DoesNotContain("Infinity", output);
     }
 
+    /// <summary>
+    /// A minute of the soak (docs/reliability.md quotes a full one): five faults, so every kind
+    /// comes at least once, and an account of every message in which nothing may be lost.
+    /// </summary>
+    [Fact]
+    public async Task A_one_minute_soak_with_a_fault_every_ten_seconds_loses_nothing_and_says_so()
+    {
+        var (exitCode, output, errors) = await RunAsync(["--only", "soak", "--soak-seconds", "60", "--soak-rate", "200", "--fault-every", "10"]);
+
+        Assert.True(exitCode == 0, $"Exit code {exitCode}.\n{output}\n{errors}");
+        Assert.Matches(@"\| accepted \(202\) \| [1-9][\d,]* \|", output);
+        Assert.Matches(@"\| poison dead-lettered \| [1-9][\d,]* \|", output);
+        Assert.Contains("| **lost** | **0** |", output);
+        foreach (var fault in new[] { "ConsumerKilled", "ProducerKilled", "BrokerDown", "DeadLetterTopicFailing" })
+        {
+            Assert.Contains($" s  {fault}: ", output);
+        }
+
+        Assert.Matches(@"\| Consumer \| [2-9] \| [1-9]\d*\.\d \| [1-9]\d*\.\d \| [1-9]\d*\.\d \|", output);
+    }
+
     private static async Task<(int ExitCode, string Output, string Errors)> RunAsync(string[] arguments)
     {
         var configuration = typeof(BenchmarkProgramTests).Assembly.GetCustomAttribute<AssemblyConfigurationAttribute>()!.Configuration;

@@ -11,6 +11,12 @@ internal enum BenchmarkPart
 
     /// <summary>Peak memory of the real Producer and Consumer services, run as child processes.</summary>
     Memory,
+
+    /// <summary>
+    /// The real services under steady load for minutes while faults come and go, then an exact
+    /// account of every message. Not part of a full run: asked for with <c>--only soak</c>.
+    /// </summary>
+    Soak,
 }
 
 /// <summary>
@@ -25,6 +31,7 @@ internal enum BenchmarkPart
 /// <param name="MemoryRounds">Memory: measured rounds.</param>
 /// <param name="MemorySeconds">Memory: how long the Producer's generator sends at <paramref name="MemoryRate"/>.</param>
 /// <param name="MemoryRate">Memory: messages per second the Producer's generator sends.</param>
+/// <param name="Soak">Soak: how long, how fast, how often a fault, and the seed of their order.</param>
 internal sealed record BenchmarkOptions(
     IReadOnlyList<BenchmarkPart> Parts,
     int Rounds,
@@ -35,7 +42,8 @@ internal sealed record BenchmarkOptions(
     double LatencySeconds,
     int MemoryRounds,
     int MemorySeconds,
-    int MemoryRate)
+    int MemoryRate,
+    SoakOptions Soak)
 {
     public const int DefaultRounds = 7;
     public const int DefaultMessages = 200_000;
@@ -56,13 +64,18 @@ internal sealed record BenchmarkOptions(
     /// <summary>The Producer's generator takes at most this rate (<c>GeneratorOptions.MaxMessagesPerSecond</c>).</summary>
     public const int MaxMemoryRate = 10_000;
 
+    public const int DefaultSoakSeconds = 600;
+    public const int DefaultSoakRate = 1_000;
+    public const int DefaultFaultEvery = 30;
+    public const int MaxSoakRate = 5_000;
+
     public const string Usage = """
         KafkaO11y.Benchmarks: what the Kafka instrumentation costs, bare vs propagation only vs full.
 
           dotnet run -c Release --project bench/KafkaO11y.Benchmarks -- [--only PART] [--rounds N] [--quick]
               [--messages M] [--latency-seconds S] [--memory-seconds S] [--memory-rate R]
 
-          --only PART           throughput, latency or memory; without it all three run, in that order
+          --only PART           throughput, latency, memory or soak; without it the first three run, in that order
           --rounds N            measured rounds of every part that runs; every round runs every variant once,
                                 in a rotating order (defaults: throughput 7, latency 5, memory 3)
           --quick               smoke run: throughput 2 rounds of 20000 messages, latency 2 rounds of 1.5 s,
@@ -80,6 +93,15 @@ internal sealed record BenchmarkOptions(
           --memory-seconds S    how long the Producer's generator sends per measurement (default 20)
           --memory-rate R       messages per second it sends (default 1000, at most 10000)
 
+          soak                  the real services on a 3-broker embedded cluster under steady load while a fault
+                                (consumer or producer killed, a broker down and its leaderships moved, the dead-letter
+                                topic failing) comes and is undone, then an account of every message; fails on any loss
+          --soak-seconds S      how long the load runs (default 600)
+          --soak-rate R         messages per second sent to POST /messages (default 1000, at most 5000), plus one
+                                poison message a second
+          --fault-every S       seconds between faults (default 30); the kinds come in a shuffled order, each once a round
+          --seed N              seed of that order (default: random, printed)
+
         The report (Markdown) goes to stdout, progress to stderr; the exit code is not 0 when a
         measurement failed.
         """;
@@ -93,6 +115,7 @@ internal sealed record BenchmarkOptions(
         double? latencySeconds = null;
         int? memorySeconds = null;
         int? memoryRate = null;
+        var soak = new SoakOptions(DefaultSoakSeconds, DefaultSoakRate, DefaultFaultEvery, Seed: null);
         var quick = false;
         for (var i = 0; i < args.Length; i++)
         {
@@ -116,6 +139,18 @@ internal sealed record BenchmarkOptions(
                 case "--memory-rate":
                     memoryRate = Positive(args, ref i, minimum: 1, maximum: MaxMemoryRate);
                     break;
+                case "--soak-seconds":
+                    soak = soak with { Seconds = Positive(args, ref i, minimum: 10, maximum: 86_400) };
+                    break;
+                case "--soak-rate":
+                    soak = soak with { Rate = Positive(args, ref i, minimum: 1, maximum: MaxSoakRate) };
+                    break;
+                case "--fault-every":
+                    soak = soak with { FaultEvery = Positive(args, ref i, minimum: 5) };
+                    break;
+                case "--seed":
+                    soak = soak with { Seed = Positive(args, ref i, minimum: 0) };
+                    break;
                 case "--quick":
                     quick = true;
                     break;
@@ -138,7 +173,8 @@ internal sealed record BenchmarkOptions(
             latencySeconds ?? (quick ? QuickLatencySeconds : DefaultLatencySeconds),
             rounds ?? (quick ? QuickMemoryRounds : DefaultMemoryRounds),
             memorySeconds ?? (quick ? QuickMemorySeconds : DefaultMemorySeconds),
-            memoryRate ?? DefaultMemoryRate);
+            memoryRate ?? DefaultMemoryRate,
+            soak);
     }
 
     private static BenchmarkPart Part(string[] args, ref int i)
@@ -150,7 +186,7 @@ internal sealed record BenchmarkOptions(
             return part;
         }
 
-        throw new ArgumentException($"{name} needs one of: throughput, latency, memory.");
+        throw new ArgumentException($"{name} needs one of: throughput, latency, memory, soak.");
     }
 
     private static int Positive(string[] args, ref int i, int minimum, int maximum = int.MaxValue)
@@ -179,3 +215,9 @@ internal sealed record BenchmarkOptions(
         return value;
     }
 }
+
+/// <param name="Seconds">How long the load runs.</param>
+/// <param name="Rate">Messages per second sent to the Producer's POST /messages.</param>
+/// <param name="FaultEvery">Seconds between the starts of two faults.</param>
+/// <param name="Seed">Seed of the faults' order; null: a random one, printed in the report.</param>
+internal sealed record SoakOptions(int Seconds, int Rate, int FaultEvery, int? Seed);

@@ -21,7 +21,7 @@ if (options is null)
 try
 {
     // The in-process parts share one set of OpenTelemetry providers, alive for the whole run as in a service.
-    BenchmarkTelemetry? telemetry = options.Parts.Any(part => part != BenchmarkPart.Memory)
+    BenchmarkTelemetry? telemetry = options.Parts.Any(part => part is BenchmarkPart.Throughput or BenchmarkPart.Latency)
         ? await BenchmarkTelemetry.StartAsync()
         : null;
     await using (telemetry)
@@ -33,6 +33,7 @@ try
                 BenchmarkPart.Throughput => await ThroughputBenchmark.RunAsync(options, telemetry!),
                 BenchmarkPart.Latency => await LatencyBenchmark.RunAsync(options, telemetry!),
                 BenchmarkPart.Memory => await ServiceMemoryBenchmark.RunAsync(options),
+                BenchmarkPart.Soak => await SoakBenchmark.RunAsync(options.Soak),
                 _ => throw new ArgumentOutOfRangeException(nameof(options), part, "Unknown part."),
             };
             Console.WriteLine(report);

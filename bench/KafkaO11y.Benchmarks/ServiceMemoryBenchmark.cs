@@ -237,7 +237,7 @@ internal static class ServiceMemoryBenchmark
     }
 
     /// <summary>What Aspire gives a project resource (its OTEL_* settings for the services' SDK), and what the AppHost adds on embedded Kafka.</summary>
-    private static Dictionary<string, string> ServiceEnvironment(ServiceVariant variant, string service, EmbeddedKafkaCluster kafka, OtlpSink sink,
+    internal static Dictionary<string, string> ServiceEnvironment(ServiceVariant variant, string service, EmbeddedKafkaCluster kafka, OtlpSink sink,
         Dictionary<string, string> extra)
     {
         var environment = new Dictionary<string, string>(extra)
@@ -294,7 +294,7 @@ internal static class ServiceMemoryBenchmark
     }
 
     /// <summary>Waits until the service answers /health with 200 (its Kafka client reached the broker).</summary>
-    private static async Task WaitHealthyAsync(ServiceProcess service, HttpClient http)
+    internal static async Task WaitHealthyAsync(ServiceProcess service, HttpClient http)
     {
         var waited = Stopwatch.StartNew();
         while (true)
@@ -379,7 +379,7 @@ internal static class ServiceMemoryBenchmark
         new($"The {service.Name} is no longer running. Its last output:{Environment.NewLine}{service.Tail}");
 
     /// <summary>The service's assembly, built with this program (ProjectReference in the .csproj, same configuration).</summary>
-    private static string ServiceAssembly(string name)
+    internal static string ServiceAssembly(string name)
     {
         var path = typeof(ServiceMemoryBenchmark).Assembly.GetCustomAttributes<AssemblyMetadataAttribute>()
             .FirstOrDefault(attribute => attribute.Key == $"ServiceAssembly:{name}")?.Value;

@@ -131,6 +131,16 @@ internal sealed class ServiceProcess : IAsyncDisposable
         }
     }
 
+    /// <summary>SIGKILL: the process dies at once, as in a crash or an OOM kill (no shutdown, no final commit or flush).</summary>
+    public async Task KillAsync()
+    {
+        if (!_process.HasExited)
+        {
+            _process.Kill(entireProcessTree: false);
+            await _process.WaitForExitAsync();
+        }
+    }
+
     /// <summary>SIGTERM, as a service manager stops a service, then up to <paramref name="timeout"/> for it to exit.</summary>
     public async Task StopAsync(TimeSpan timeout)
     {
