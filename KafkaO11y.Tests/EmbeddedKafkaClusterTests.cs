@@ -25,14 +25,20 @@ public sealed class EmbeddedKafkaClusterTests(Xunit.Abstractions.ITestOutputHelp
 
     /// <summary>
     /// Three brokers, replication factor 3: the leader of a partition goes down while an idempotent
-    /// producer streams to it, and leadership moves to another replica. Every acknowledged message is
-    /// in the partition exactly once (the producer's retries to the new leader are deduplicated).
+    /// producer streams to it, and leadership moves to another replica. The leader answers 300 ms
+    /// late, so batches it has appended are unacknowledged when it dies, and the producer sends them
+    /// again to the new leader: every acknowledged message is in the partition. Real Kafka would
+    /// recognise the retried batches by their producer id and sequence; the mock cluster checks
+    /// sequences only for transactional producers (rdkafka_mock.c, rd_kafka_mock_validate_records), so here
+    /// they may be written twice (0 to 360 in 2,000 in runs here, depending on timing), and the test
+    /// says how many. The Consumer's duplicate detection is what sees such copies (EndToEndTests, and the soak counts both).
     /// </summary>
     [Fact]
-    public async Task When_a_partitions_leader_fails_over_every_acknowledged_message_is_there_exactly_once()
+    public async Task When_a_partitions_leader_fails_over_with_acknowledgements_in_flight_every_acknowledged_message_is_there()
     {
         using var kafka = EmbeddedKafkaCluster.Start(brokers: 3, [new KafkaTopic("orders", 1)]);
         kafka.SetPartitionLeader("orders", 0, 1);
+        kafka.SetRoundTripTime(1, TimeSpan.FromMilliseconds(300));
         using var producer = new ProducerBuilder<Null, string>(new ProducerConfig
         {
             BootstrapServers = kafka.BootstrapServers,
@@ -92,12 +98,12 @@ public sealed class EmbeddedKafkaClusterTests(Xunit.Abstractions.ITestOutputHelp
             stored.Add(consumed.Message.Value);
         }
 
-        output.WriteLine($"sent: {Messages}; acknowledged: {acknowledged.Count}; failed: {failed}; leader 1 down and leadership moved to 2 after {Messages / 3} sends; " +
-            $"in the partition: {stored.Count} ({stored.Count - stored.Distinct().Count()} duplicates); acknowledged but missing: {acknowledged.Except(stored).Count()}");
+        var duplicates = stored.Count - stored.Distinct().Count();
+        output.WriteLine($"sent: {Messages}; acknowledged: {acknowledged.Count}; failed: {failed}; leader 1 (300 ms late) down and leadership moved to 2 after {Messages / 3} sends; " +
+            $"in the partition: {stored.Count} ({duplicates} written twice by the producer's retries, which the mock cluster does not deduplicate); acknowledged but missing: {acknowledged.Except(stored).Count()}");
         Assert.Equal(Messages, acknowledged.Count + failed);
         Assert.True(acknowledged.Count > Messages / 2, $"only {acknowledged.Count} acknowledged");
         Assert.Empty(acknowledged.Except(stored));
-        Assert.Equal(stored.Count, stored.Distinct().Count());
     }
 
     /// <summary>Errors for one topic, as when only the dead-letter topic's partitions fail: the other topic is served as usual.</summary>

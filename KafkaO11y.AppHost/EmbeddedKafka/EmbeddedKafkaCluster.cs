@@ -132,9 +132,16 @@ public sealed class EmbeddedKafkaCluster : IDisposable
     {
         for (var brokerId = 1; brokerId <= Brokers; brokerId++)
         {
-            Check(LibrdkafkaMock.rd_kafka_mock_broker_set_rtt(Cluster, brokerId, (int)delay.TotalMilliseconds), $"delay broker {brokerId}");
+            SetRoundTripTime(brokerId, delay);
         }
     }
+
+    /// <summary>
+    /// Delays one broker's responses (0 removes it). It still appends a produced batch at once, so
+    /// if it goes down meanwhile, the batch is in the log but its acknowledgement never arrives.
+    /// </summary>
+    public void SetRoundTripTime(int brokerId, TimeSpan delay) =>
+        Check(LibrdkafkaMock.rd_kafka_mock_broker_set_rtt(Cluster, brokerId, (int)delay.TotalMilliseconds), $"delay broker {brokerId}");
 
     /// <summary>Answers the next <paramref name="count"/> requests of a kind with a Kafka error.</summary>
     public void FailRequests(KafkaRequest request, KafkaErrorCode error, int count)

@@ -29,6 +29,9 @@ internal sealed class TopicTail : IDisposable
             EnableAutoCommit = false,
             // Kept up with the broker's own pace, as the Consumer is.
             FetchWaitMaxMs = 10,
+            // When its position is refused (after a leader change the client may find its offset
+            // out of range), start again from the oldest record, never jump to the newest.
+            AutoOffsetReset = AutoOffsetReset.Earliest,
         }).Build();
         _reader.Assign(new[] { topic, deadLetterTopic }
             .SelectMany(t => Enumerable.Range(0, partitions).Select(p => new TopicPartitionOffset(t, p, Offset.Beginning))));
@@ -97,6 +100,13 @@ internal sealed class TailRecords
     public Dictionary<(int Partition, long Offset), string> ByPosition { get; } = [];
 
     public Dictionary<string, int> Count { get; } = [];
+
+    /// <summary>
+    /// Offsets below a partition's highest one read that were never read (deleted before the tail got
+    /// to them). The topic is new, so its offsets start at 0, and without transactions they have no gaps.
+    /// </summary>
+    public long Unread => ByPosition.Keys.GroupBy(position => position.Partition)
+        .Sum(partition => partition.Max(p => p.Offset) + 1 - partition.Count());
 
     public void Add(int partition, long offset, string key)
     {
