@@ -24,16 +24,21 @@ public sealed class BenchmarkProgramTests
         {
             "throughput",
             [
-                .. new[] { "Produce", "Consume" }.SelectMany(operation => new[] { "bare", "propagation only", "full" }
+                .. new[] { "Produce", "Consume" }.SelectMany(operation => new[] { "bare", "propagation only", @"full \(0 %\)", @"full \(1 %\)", @"full \(10 %\)", @"full \(100 %\)" }
                     .Select(variant => $@"^\| {operation} \| 100 B \| {variant} \| {Rate} \| {Rate} - {Rate} \| {Rate} \|")),
-                $@"^\| Produce \| 100 B \| {Rate} \| {Rate} \| {Rate} \| {Ratio} \| {Ratio} \|$",
-                $@"^\| Consume \| 1 KiB \| {Rate} \| {Rate} \| {Rate} \| {Ratio} \| {Ratio} \|$",
+                $@"^\| Produce \| 100 B \| {Rate} \| {Rate} \|$",
+                // The sampling curve: a row per ratio, with both ratios and the time and bytes above propagation only.
+                .. new[] { "0 %", "1 %", "10 %", "100 %" }.SelectMany(sampled => new[] { "Produce", "Consume" }
+                    .Select(operation => $@"^\| {operation} \| 1 KiB \| {sampled} \| {Rate} \| {Ratio} \| {Ratio} \| -?[\d,]+ \| -?[\d,]+ \|$")),
+                // Every full variant recorded spans as its ratio says (the program checks it and fails otherwise).
+                @"^\| Produce \| 100 B \| full \(0 %\) \| .* \| 0 / 0 \|$",
+                $@"^\| Consume \| 100 B \| full \(100 %\) \| .* \| {Rate} / {Rate} \|$",
             ]
         },
         {
             "latency",
             [
-                .. new[] { "1,000", "10,000" }.SelectMany(rate => new[] { "bare", "propagation only", "full" }
+                .. new[] { "1,000", "10,000" }.SelectMany(rate => new[] { "bare", "propagation only", @"full \(100 %\)" }
                     .Select(variant => $@"^\| {rate} \| {variant} \| {Millis} \| {Millis} \| {Millis} \| {Millis} \| {Millis} \|")),
                 // A difference that rounds to zero prints without a sign.
                 $@"^\| 1,000 \| [+-]?{Millis} \| [+-]?{Millis} \| [+-]?{Millis} \| [+-]?{Millis} \|$",
@@ -88,6 +93,19 @@ public sealed class BenchmarkProgramTests
         }
 
         Assert.Matches(@"\| Consumer \| [2-9] \| [1-9]\d*\.\d \| [1-9]\d*\.\d \| [1-9]\d*\.\d \|", output);
+    }
+
+    [Theory]
+    [InlineData("1.5")]
+    [InlineData("0,0.1,0.1")]
+    [InlineData("ten")]
+    [InlineData("")]
+    public async Task A_bad_sampling_list_is_refused_saying_what_it_needs(string ratios)
+    {
+        var (exitCode, _, errors) = await RunAsync(["--only", "throughput", "--sampling", ratios]);
+
+        Assert.Equal(2, exitCode);
+        Assert.Contains("--sampling needs sampling ratios from 0 to 1, each once", errors);
     }
 
     private static async Task<(int ExitCode, string Output, string Errors)> RunAsync(string[] arguments)

@@ -20,7 +20,7 @@ internal enum BenchmarkPart
 }
 
 /// <summary>
-/// The command line: <c>[--only throughput|latency|memory] [--rounds N] [--messages M] [--quick]
+/// The command line: <c>[--only throughput|latency|memory] [--rounds N] [--messages M] [--sampling R,R,...] [--quick]
 /// [--latency-seconds S] [--memory-seconds S] [--memory-rate R]</c>.
 /// </summary>
 /// <param name="Rounds">Throughput: measured rounds.</param>
@@ -31,9 +31,11 @@ internal enum BenchmarkPart
 /// <param name="MemoryRounds">Memory: measured rounds.</param>
 /// <param name="MemorySeconds">Memory: how long the Producer's generator sends at <paramref name="MemoryRate"/>.</param>
 /// <param name="MemoryRate">Memory: messages per second the Producer's generator sends.</param>
+/// <param name="Sampling">Throughput: the sampling ratios the full variant is measured at, each a variant of its own.</param>
 /// <param name="Soak">Soak: how long, how fast, how often a fault, and the seed of their order.</param>
 internal sealed record BenchmarkOptions(
     IReadOnlyList<BenchmarkPart> Parts,
+    IReadOnlyList<double> Sampling,
     int Rounds,
     int Messages,
     int WarmupMessages,
@@ -49,6 +51,9 @@ internal sealed record BenchmarkOptions(
     public const int DefaultMessages = 200_000;
     public const int QuickRounds = 2;
     public const int QuickMessages = 20_000;
+
+    /// <summary>Nothing, 1 %, 10 % (what production services commonly sample) and every span.</summary>
+    public static readonly IReadOnlyList<double> DefaultSampling = [0, 0.01, 0.1, 1];
 
     public const int DefaultLatencyRounds = 5;
     public const double DefaultLatencySeconds = 5;
@@ -73,7 +78,7 @@ internal sealed record BenchmarkOptions(
         KafkaO11y.Benchmarks: what the Kafka instrumentation costs, bare vs propagation only vs full.
 
           dotnet run -c Release --project bench/KafkaO11y.Benchmarks -- [--only PART] [--rounds N] [--quick]
-              [--messages M] [--latency-seconds S] [--memory-seconds S] [--memory-rate R]
+              [--messages M] [--sampling R,R,...] [--latency-seconds S] [--memory-seconds S] [--memory-rate R]
 
           --only PART           throughput, latency, memory or soak; without it the first three run, in that order
           --rounds N            measured rounds of every part that runs; every round runs every variant once,
@@ -84,8 +89,12 @@ internal sealed record BenchmarkOptions(
           throughput            producer and consumer at saturation, 100 B and 1 KiB, in this process
           --messages M          messages per measurement (default 200000; after a warm-up round of
                                 min(M, 20000)); throughput only
+          --sampling R,R,...    the sampling ratios (0 to 1) of the full variant, each measured as a variant of its
+                                own beside bare and propagation only (default 0,0.01,0.1,1): a parent-based
+                                trace-id-ratio sampler, as OTEL_TRACES_SAMPLER=parentbased_traceidratio sets up
 
-          latency               end to end (scheduled send until processed) at 1000 and 10000 msg/s, in this process
+          latency               end to end (scheduled send until processed) at 1000 and 10000 msg/s, in this process;
+                                bare, propagation only and full with every span recorded
           --latency-seconds S   send schedule of one measurement, its first 0.5 s of warm-up included (default 5)
 
           memory                peak resident memory of the real Producer and Consumer services (child processes),
@@ -116,6 +125,7 @@ internal sealed record BenchmarkOptions(
         int? memorySeconds = null;
         int? memoryRate = null;
         var soak = new SoakOptions(DefaultSoakSeconds, DefaultSoakRate, DefaultFaultEvery, Seed: null);
+        IReadOnlyList<double> sampling = DefaultSampling;
         var quick = false;
         for (var i = 0; i < args.Length; i++)
         {
@@ -151,6 +161,9 @@ internal sealed record BenchmarkOptions(
                 case "--seed":
                     soak = soak with { Seed = Positive(args, ref i, minimum: 0) };
                     break;
+                case "--sampling":
+                    sampling = Ratios(args, ref i);
+                    break;
                 case "--quick":
                     quick = true;
                     break;
@@ -164,6 +177,7 @@ internal sealed record BenchmarkOptions(
         var messageCount = messages ?? (quick ? QuickMessages : DefaultMessages);
         return new BenchmarkOptions(
             only is { } part ? [part] : [BenchmarkPart.Throughput, BenchmarkPart.Latency, BenchmarkPart.Memory],
+            sampling,
             rounds ?? (quick ? QuickRounds : DefaultRounds),
             messageCount,
             // The warm-up round (not reported) brings JIT, tiering and connections to steady state.
@@ -200,6 +214,25 @@ internal sealed record BenchmarkOptions(
         }
 
         return value;
+    }
+
+    private static double[] Ratios(string[] args, ref int i)
+    {
+        var name = args[i];
+        double[]? ratios = null;
+        if (++i < args.Length)
+        {
+            ratios = [.. args[i].Split(',').Select(text =>
+                double.TryParse(text, System.Globalization.NumberStyles.Float, System.Globalization.CultureInfo.InvariantCulture, out var ratio)
+                && ratio is >= 0 and <= 1 ? ratio : double.NaN)];
+        }
+
+        if (ratios is null || ratios.Length == 0 || ratios.Any(double.IsNaN) || ratios.Distinct().Count() != ratios.Length)
+        {
+            throw new ArgumentException($"{name} needs sampling ratios from 0 to 1, each once, separated by commas (as 0,0.01,0.1,1).");
+        }
+
+        return ratios;
     }
 
     private static double Seconds(string[] args, ref int i, double minimum)

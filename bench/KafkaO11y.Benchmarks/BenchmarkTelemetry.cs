@@ -11,11 +11,11 @@ using OpenTelemetry.Trace;
 namespace KafkaO11y.Benchmarks;
 
 /// <summary>
-/// OpenTelemetry as the services run it, minus the network: every span sampled (AlwaysOnSampler)
-/// from the <c>KafkaO11y.Kafka</c> source, the <c>KafkaO11y.Kafka</c> meter, OpenTelemetry logging,
-/// each signal through the batching processor or periodic reader an OTLP exporter would use, into
-/// an exporter that only counts. The providers listen for the whole run; only the full variant
-/// emits anything to them.
+/// OpenTelemetry as the services run it, minus the network: spans from the <c>KafkaO11y.Kafka</c>
+/// source sampled by a parent-based trace-id-ratio sampler (the ratio set per measurement), the
+/// <c>KafkaO11y.Kafka</c> meter, OpenTelemetry logging, each signal through the batching processor
+/// or periodic reader an OTLP exporter would use, into an exporter that only counts. The providers
+/// listen for the whole run; only the full variants emit anything to them.
 /// </summary>
 internal sealed class BenchmarkTelemetry : IAsyncDisposable
 {
@@ -24,15 +24,24 @@ internal sealed class BenchmarkTelemetry : IAsyncDisposable
 
     private readonly IHost _host;
 
-    private BenchmarkTelemetry(IHost host, CountingExporter<Activity> spans, CountingExporter<Metric> metrics, CountingExporter<LogRecord> logs)
+    private readonly RatioSampler _sampler;
+
+    private BenchmarkTelemetry(IHost host, RatioSampler sampler, RecordedSpanCounter recorded, CountingExporter<Activity> spans,
+        CountingExporter<Metric> metrics, CountingExporter<LogRecord> logs)
     {
         _host = host;
+        _sampler = sampler;
+        RecordedSpans = recorded;
         Spans = spans;
         Metrics = metrics;
         Logs = logs;
         Logger = host.Services.GetRequiredService<ILoggerFactory>().CreateLogger("KafkaO11y.Benchmarks");
     }
 
+    /// <summary>Spans that ended recorded: what the batch processor was offered.</summary>
+    public RecordedSpanCounter RecordedSpans { get; }
+
+    /// <summary>Spans the batch processor exported (recorded minus what its full queue dropped).</summary>
     public CountingExporter<Activity> Spans { get; }
 
     public CountingExporter<Metric> Metrics { get; }
@@ -43,6 +52,8 @@ internal sealed class BenchmarkTelemetry : IAsyncDisposable
 
     public static async Task<BenchmarkTelemetry> StartAsync()
     {
+        var sampler = new RatioSampler();
+        var recorded = new RecordedSpanCounter();
         var spans = new CountingExporter<Activity>();
         var metrics = new CountingExporter<Metric>();
         var logs = new CountingExporter<LogRecord>();
@@ -59,8 +70,9 @@ internal sealed class BenchmarkTelemetry : IAsyncDisposable
         });
         builder.Services.AddOpenTelemetry()
             .WithTracing(tracing => tracing
-                .SetSampler(new AlwaysOnSampler())
+                .SetSampler(sampler)
                 .AddKafkaInstrumentation()
+                .AddProcessor(recorded)
                 .AddProcessor(new BatchActivityExportProcessor(spans)))
             .WithMetrics(meters => meters
                 .AddKafkaInstrumentation()
@@ -68,7 +80,7 @@ internal sealed class BenchmarkTelemetry : IAsyncDisposable
 
         var host = builder.Build();
         await host.StartAsync();
-        return new BenchmarkTelemetry(host, spans, metrics, logs);
+        return new BenchmarkTelemetry(host, sampler, recorded, spans, metrics, logs);
     }
 
     /// <summary>
@@ -89,8 +101,9 @@ internal sealed class BenchmarkTelemetry : IAsyncDisposable
     /// Before a measurement: the garbage and buffered telemetry of the previous one must not be
     /// paid for by this one.
     /// </summary>
-    public void Settle()
+    public void Settle(Variant variant)
     {
+        _sampler.Use(variant.Sampling);
         Flush();
         GC.Collect();
         GC.WaitForPendingFinalizers();
@@ -101,6 +114,36 @@ internal sealed class BenchmarkTelemetry : IAsyncDisposable
     {
         await _host.StopAsync();
         _host.Dispose();
+    }
+}
+
+/// <summary>
+/// <c>parentbased_traceidratio</c> as OpenTelemetry builds it (<see cref="ParentBasedSampler"/>
+/// around <see cref="TraceIdRatioBasedSampler"/>), its ratio changed between measurements: the
+/// providers live for the whole run, and a provider's sampler is fixed when it is built.
+/// </summary>
+internal sealed class RatioSampler : Sampler
+{
+    private volatile Sampler _current = new ParentBasedSampler(new TraceIdRatioBasedSampler(1));
+
+    public void Use(double ratio) => _current = new ParentBasedSampler(new TraceIdRatioBasedSampler(ratio));
+
+    public override SamplingResult ShouldSample(in SamplingParameters samplingParameters) => _current.ShouldSample(samplingParameters);
+}
+
+/// <summary>Counts the spans that ended recorded, before the batch processor (which may drop some).</summary>
+internal sealed class RecordedSpanCounter : BaseProcessor<Activity>
+{
+    private long _recorded;
+
+    public long Recorded => Interlocked.Read(ref _recorded);
+
+    public override void OnEnd(Activity data)
+    {
+        if (data.Recorded)
+        {
+            Interlocked.Increment(ref _recorded);
+        }
     }
 }
 

@@ -36,7 +36,7 @@ internal static class KafkaClients
 
     public static Client<IProducer<string, byte[]>> Producer(Variant variant, string bootstrapServers)
     {
-        if (variant == Variant.Full)
+        if (variant.IsInstrumented)
         {
             var builder = NewHostBuilder(bootstrapServers);
             builder.Configuration["Kafka:Producer:ClientId"] = ProducerClientId;
@@ -64,7 +64,7 @@ internal static class KafkaClients
     {
         var fetchQueueBackoffMs = tuning == ConsumerTuning.Throughput ? FetchQueueBackoffMs : (int?)null;
         var fetchWaitMaxMs = tuning == ConsumerTuning.AsTheServicesOnEmbeddedKafka ? FetchWaitMaxMs : (int?)null;
-        if (variant == Variant.Full)
+        if (variant.IsInstrumented)
         {
             var builder = NewHostBuilder(bootstrapServers);
             builder.Configuration["Kafka:Consumer:ClientId"] = ConsumerClientId;

@@ -52,25 +52,25 @@ internal static class LatencyBenchmark
             var label = warmupRound ? "warm-up" : $"round {round}/{options.LatencyRounds}";
             foreach (var rate in Rates)
             {
-                foreach (var variant in VariantNames.InOrderOfRound(round))
+                foreach (var variant in Variant.InOrderOfRound(Variant.Standard, round))
                 {
-                    telemetry.Settle();
+                    telemetry.Settle(variant);
                     var topic = new KafkaTopic($"latency-{rate}-{variant}-{round}".ToLowerInvariant(), Partitions: 3);
                     kafka.CreateTopic(topic);
                     var spansBefore = telemetry.Spans.Exported;
                     var measurement = await MeasureAsync(variant, kafka.BootstrapServers, topic, rate, seconds, keys);
                     telemetry.Flush();
                     measurement = measurement with { ExportedSpans = telemetry.Spans.Exported - spansBefore };
-                    if (variant == Variant.Full && measurement.ExportedSpans == 0)
+                    if (variant.IsInstrumented && measurement.ExportedSpans == 0)
                     {
                         throw new BenchmarkFailedException($"The full variant at {rate} msg/s exported no span: the instrumentation is not active.");
                     }
 
                     var sorted = measurement.SortedLatencies;
                     Console.Error.WriteLine(
-                        $"  {label,-12} {rate,6:N0} msg/s  {variant.Name(),-17} p50 {Milliseconds(Percentile(sorted, 0.50)),7:F2} ms  p99 {Milliseconds(Percentile(sorted, 0.99)),7:F2} ms  max {Milliseconds(sorted[^1]),7:F2} ms  ({sorted.Length:N0} recorded, sender behind by up to {Milliseconds(measurement.SortedSendLags[^1]):F2} ms, GC paused {measurement.GcPause.TotalMilliseconds:F0} ms, other processes {measurement.OtherCpu:P0} CPU)");
+                        $"  {label,-12} {rate,6:N0} msg/s  {variant.Name,-17} p50 {Milliseconds(Percentile(sorted, 0.50)),7:F2} ms  p99 {Milliseconds(Percentile(sorted, 0.99)),7:F2} ms  max {Milliseconds(sorted[^1]),7:F2} ms  ({sorted.Length:N0} recorded, sender behind by up to {Milliseconds(measurement.SortedSendLags[^1]):F2} ms, GC paused {measurement.GcPause.TotalMilliseconds:F0} ms, other processes {measurement.OtherCpu:P0} CPU)");
                     telemetry.Logger.LogInformation("{Label}: latency at {Rate} msg/s, {Variant}: p99 {P99:F2} ms",
-                        label, rate, variant.Name(), Milliseconds(Percentile(sorted, 0.99)));
+                        label, rate, variant.Name, Milliseconds(Percentile(sorted, 0.99)));
                     if (!warmupRound)
                     {
                         results.Add(rate, variant, measurement);
@@ -112,7 +112,7 @@ internal static class LatencyBenchmark
             if (await Task.WhenAny(receiver.HandshakeDone, receiving, Task.Delay(HandshakeTimeout)) != receiver.HandshakeDone)
             {
                 await ThrowIfFaulted(receiving);
-                throw new BenchmarkFailedException($"{variant.Name()} at {rate} msg/s: the consumer did not receive the first messages within {HandshakeTimeout.TotalSeconds} s.");
+                throw new BenchmarkFailedException($"{variant.Name} at {rate} msg/s: the consumer did not receive the first messages within {HandshakeTimeout.TotalSeconds} s.");
             }
 
             var sendLags = new long[count];
@@ -124,20 +124,20 @@ internal static class LatencyBenchmark
             var left = producer.Flush(FlushTimeout);
             if (left > 0)
             {
-                throw new BenchmarkFailedException($"{variant.Name()} at {rate} msg/s: {left} message(s) still unacknowledged after {FlushTimeout.TotalSeconds} s of Flush.");
+                throw new BenchmarkFailedException($"{variant.Name} at {rate} msg/s: {left} message(s) still unacknowledged after {FlushTimeout.TotalSeconds} s of Flush.");
             }
 
             if (await Task.WhenAny(receiving, Task.Delay(DrainTimeout)) != receiving)
             {
-                throw new BenchmarkFailedException($"{variant.Name()} at {rate} msg/s: the consumer had handled {receiver.Received:N0} of {count:N0} messages {DrainTimeout.TotalSeconds} s after the last send.");
+                throw new BenchmarkFailedException($"{variant.Name} at {rate} msg/s: the consumer had handled {receiver.Received:N0} of {count:N0} messages {DrainTimeout.TotalSeconds} s after the last send.");
             }
 
             await receiving;
             var gcPause = GC.GetTotalPauseDuration() - gcPausedBefore;
             var otherCpu = OtherLoad.Share(loadBefore, OtherLoad.Take());
-            deliveries.ThrowIfFailed($"{variant.Name()} at {rate} msg/s");
+            deliveries.ThrowIfFailed($"{variant.Name} at {rate} msg/s");
             consumer.Close();
-            return receiver.Result(sendLags[unrecorded..], gcPause, otherCpu, expectedSpans: variant == Variant.Full ? 2L * (count + topic.Partitions) : 0);
+            return receiver.Result(sendLags[unrecorded..], gcPause, otherCpu, expectedSpans: variant.IsInstrumented ? 2L * (count + topic.Partitions) : 0);
         }
         finally
         {
@@ -234,7 +234,7 @@ internal static class LatencyBenchmark
 
                 if (_seen[index])
                 {
-                    throw new BenchmarkFailedException($"{variant.Name()}: message {index} arrived twice.");
+                    throw new BenchmarkFailedException($"{variant.Name}: message {index} arrived twice.");
                 }
 
                 _seen[index] = true;
@@ -251,7 +251,7 @@ internal static class LatencyBenchmark
         {
             if (_recorded != _latencies.Length)
             {
-                throw new BenchmarkFailedException($"{variant.Name()}: recorded {_recorded} latencies, expected {_latencies.Length}.");
+                throw new BenchmarkFailedException($"{variant.Name}: recorded {_recorded} latencies, expected {_latencies.Length}.");
             }
 
             // Every message, the first per partition included, carries a traceparent header.

@@ -35,12 +35,12 @@ internal static class LatencyReport
         text.AppendLine("| ---: | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |");
         foreach (var rate in LatencyBenchmark.Rates)
         {
-            foreach (var variant in VariantNames.All)
+            foreach (var variant in Variant.Standard)
             {
                 var pooled = results.Pooled(rate, variant, m => m.SortedLatencies);
                 var perRoundP99 = results.Of(rate, variant).Select(m => Ms(m.SortedLatencies, 0.99)).ToArray();
                 text.AppendLine(Invariant,
-                    $"| {rate:N0} | {variant.Name()} | {Ms(pooled, 0.50):F2} | {Ms(pooled, 0.95):F2} | {Ms(pooled, 0.99):F2} | {Ms(pooled, 0.999):F2} | {Ms(pooled, 1):F2} | {Median(perRoundP99):F2} ({perRoundP99.Min():F2} - {perRoundP99.Max():F2}) | {pooled.Length:N0} |");
+                    $"| {rate:N0} | {variant.Name} | {Ms(pooled, 0.50):F2} | {Ms(pooled, 0.95):F2} | {Ms(pooled, 0.99):F2} | {Ms(pooled, 0.999):F2} | {Ms(pooled, 1):F2} | {Median(perRoundP99):F2} ({perRoundP99.Min():F2} - {perRoundP99.Max():F2}) | {pooled.Length:N0} |");
             }
         }
 
@@ -67,16 +67,16 @@ internal static class LatencyReport
         text.AppendLine("| ---: | --- | ---: | ---: | ---: | ---: |");
         foreach (var rate in LatencyBenchmark.Rates)
         {
-            foreach (var variant in VariantNames.All)
+            foreach (var variant in Variant.Standard)
             {
                 var measurements = results.Of(rate, variant);
                 var lags = results.Pooled(rate, variant, m => m.SortedSendLags);
                 var gcPerSecond = measurements.Select(m => m.GcPause.TotalMilliseconds / options.LatencySeconds);
-                var spans = variant == Variant.Full
+                var spans = variant.IsInstrumented
                     ? string.Create(Invariant, $"{measurements.Sum(m => m.ExportedSpans):N0} / {measurements.Sum(m => m.ExpectedSpans):N0}")
                     : "-";
                 text.AppendLine(Invariant,
-                    $"| {rate:N0} | {variant.Name()} | {Ms(lags, 0.50):F2} / {Ms(lags, 0.99):F2} / {Ms(lags, 1):F2} | {Median(gcPerSecond):F1} | {OtherCpu(measurements.Select(m => m.OtherCpu))} | {spans} |");
+                    $"| {rate:N0} | {variant.Name} | {Ms(lags, 0.50):F2} / {Ms(lags, 0.99):F2} / {Ms(lags, 1):F2} | {Median(gcPerSecond):F1} | {OtherCpu(measurements.Select(m => m.OtherCpu))} | {spans} |");
             }
         }
 

@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using Confluent.Kafka;
 using KafkaO11y.ServiceDefaults.Kafka;
+using OpenTelemetry.Trace;
 
 namespace KafkaO11y.Benchmarks;
 
@@ -20,23 +21,39 @@ internal static class ProducerBenchmark
         using var client = KafkaClients.Producer(variant, bootstrapServers);
         var producer = client.Instance;
 
+        Message<string, byte[]> NewMessage(int i) => VariantWork.NewMessage(variant, keys[i % keys.Length], value);
+
         // Outside the clock: connection, metadata and the idempotent producer id.
-        ProduceAll(producer, variant, topic, value, keys, ConnectMessages);
+        ProduceAll(producer, topic, NewMessage, ConnectMessages);
 
         var clock = MeasurementClock.Start();
-        var backoffs = ProduceAll(producer, variant, topic, value, keys, count);
+        var backoffs = ProduceAll(producer, topic, NewMessage, count);
         return clock.Stop(count, messagesTimed: count, backoffs,
-            expectedSpans: variant == Variant.Full ? ConnectMessages + count + backoffs : 0);
+            spansStarted: variant.IsInstrumented ? ConnectMessages + count + backoffs : 0);
     }
 
     /// <summary>
-    /// Writes the consumers' messages, each with a <c>traceparent</c> header, in large batches: the
+    /// Writes the consumers' messages, each with a <c>traceparent</c> header of a trace of its own,
+    /// sampled as a producer sampling at <paramref name="sampling"/> (parent-based trace-id ratio, no
+    /// parent) would have decided, in large batches: the
     /// embedded broker finds a fetch's offset by walking the partition's batches one by one and
     /// answers one batch per partition per fetch, so thousands of small batches would make it,
     /// not the consumer, the bottleneck.
     /// </summary>
-    public static void PreProduce(string bootstrapServers, string topic, byte[] value, string[] keys, int count)
+    public static void PreProduce(string bootstrapServers, string topic, byte[] value, string[] keys, int count, double sampling)
     {
+        var sampler = new TraceIdRatioBasedSampler(sampling);
+        Message<string, byte[]> NewMessage(int i)
+        {
+            var traceId = ActivityTraceId.CreateRandom();
+            var decision = sampler.ShouldSample(new SamplingParameters(default, traceId, "send", ActivityKind.Producer)).Decision;
+            var context = new ActivityContext(traceId, ActivitySpanId.CreateRandom(),
+                decision == SamplingDecision.RecordAndSample ? ActivityTraceFlags.Recorded : ActivityTraceFlags.None);
+            var message = new Message<string, byte[]> { Key = keys[i % keys.Length], Value = value, Headers = [] };
+            KafkaHeaderPropagation.Inject(context, message.Headers);
+            return message;
+        }
+
         using var producer = new ProducerBuilder<string, byte[]>(new ProducerConfig
         {
             BootstrapServers = bootstrapServers,
@@ -44,11 +61,11 @@ internal static class ProducerBenchmark
             Acks = Acks.All,
             LingerMs = 100,
         }).Build();
-        ProduceAll(producer, Variant.PropagationOnly, topic, value, keys, count);
+        ProduceAll(producer, topic, NewMessage, count);
     }
 
     /// <returns>How many times the client's queue was full (queue.buffering.max.messages) and the loop backed off.</returns>
-    private static long ProduceAll(IProducer<string, byte[]> producer, Variant variant, string topic, byte[] value, string[] keys, int count)
+    private static long ProduceAll(IProducer<string, byte[]> producer, string topic, Func<int, Message<string, byte[]>> newMessage, int count)
     {
         var deliveries = new DeliveryCounter();
         var handler = deliveries.Handler;
@@ -56,7 +73,7 @@ internal static class ProducerBenchmark
 
         for (var i = 0; i < count; i++)
         {
-            var message = VariantWork.NewMessage(variant, keys[i % keys.Length], value);
+            var message = newMessage(i);
 
             while (true)
             {
@@ -90,10 +107,13 @@ internal static class ProducerBenchmark
 /// <param name="GcPauseShare">Share of the measurement's time the runtime was paused for garbage collection.</param>
 /// <param name="Gen2Collections">Full (generation 2) collections during the measurement.</param>
 /// <param name="QueueFullBackoffs">Producer: times the client queue was full. Consumer: 0.</param>
-/// <param name="ExpectedSpans">Spans the measurement must have exported (full variant), including those of warm-up messages.</param>
+/// <param name="SpansStarted">Full variants: sampling decisions taken (one span per message, those sent to connect included).</param>
 internal sealed record Measurement(
-    double MessagesPerSecond, double AllocatedBytesPerMessage, double GcPauseShare, int Gen2Collections, long QueueFullBackoffs, long ExpectedSpans)
+    double MessagesPerSecond, double AllocatedBytesPerMessage, double GcPauseShare, int Gen2Collections, long QueueFullBackoffs, long SpansStarted)
 {
+    /// <summary>Spans that ended recorded (sampled) in this measurement.</summary>
+    public long RecordedSpans { get; init; }
+
     /// <summary>Spans the exporter received for this measurement (counted after a flush).</summary>
     public long ExportedSpans { get; init; }
 }
@@ -106,7 +126,7 @@ internal readonly record struct MeasurementClock(long Started, long Allocated, T
 
     /// <param name="messages">Messages handled while the clock ran.</param>
     /// <param name="messagesTimed">Messages the elapsed time stands for (the consumer's clock starts at its first message).</param>
-    public Measurement Stop(int messages, int messagesTimed, long queueFullBackoffs, long expectedSpans)
+    public Measurement Stop(int messages, int messagesTimed, long queueFullBackoffs, long spansStarted)
     {
         var elapsed = Stopwatch.GetElapsedTime(Started);
         return new Measurement(
@@ -115,6 +135,6 @@ internal readonly record struct MeasurementClock(long Started, long Allocated, T
             (GC.GetTotalPauseDuration() - GcPaused) / elapsed,
             GC.CollectionCount(2) - Gen2,
             queueFullBackoffs,
-            expectedSpans);
+            spansStarted);
     }
 }

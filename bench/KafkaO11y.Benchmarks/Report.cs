@@ -25,13 +25,19 @@ internal sealed class Results
     public IReadOnlyList<Measurement> Of(Operation operation, int valueSize, Variant variant) =>
         [.. _measurements[(operation, valueSize, variant)].Values];
 
-    /// <summary>Full's rate over another variant's, round by round (the two ran minutes, not hours, apart).</summary>
-    public IReadOnlyList<double> RatiosPerRound(Operation operation, int valueSize, Variant over)
+    /// <summary>One variant's rate over another's, round by round (the two ran minutes, not hours, apart).</summary>
+    public IReadOnlyList<double> RatiosPerRound(Operation operation, int valueSize, Variant variant, Variant over)
     {
-        var full = _measurements[(operation, valueSize, Variant.Full)];
-        var other = _measurements[(operation, valueSize, over)];
-        return [.. full.Keys.Select(round => full[round].MessagesPerSecond / other[round].MessagesPerSecond)];
+        var numerator = _measurements[(operation, valueSize, variant)];
+        var denominator = _measurements[(operation, valueSize, over)];
+        return [.. numerator.Keys.Select(round => numerator[round].MessagesPerSecond / denominator[round].MessagesPerSecond)];
     }
+
+    public double MedianRate(Operation operation, int valueSize, Variant variant) =>
+        Report.Median(Of(operation, valueSize, variant).Select(m => m.MessagesPerSecond));
+
+    public double MedianAllocated(Operation operation, int valueSize, Variant variant) =>
+        Report.Median(Of(operation, valueSize, variant).Select(m => m.AllocatedBytesPerMessage));
 
     public IEnumerable<Measurement> All => _measurements.Values.SelectMany(rounds => rounds.Values);
 }
@@ -40,9 +46,10 @@ internal static class Report
 {
     private static readonly CultureInfo Invariant = CultureInfo.InvariantCulture;
 
-    public static string Render(BenchmarkOptions options, int[] valueSizes, IReadOnlyDictionary<int, int> consumePartitions,
-        Results results, BenchmarkTelemetry telemetry, TimeSpan wallTime)
+    public static string Render(BenchmarkOptions options, IReadOnlyList<Variant> variants, int[] valueSizes,
+        IReadOnlyDictionary<int, int> consumePartitions, Results results, TimeSpan wallTime)
     {
+        var sampled = variants.Where(v => v.IsInstrumented).ToArray();
         var text = new StringBuilder();
         text.AppendLine();
         text.AppendLine(Invariant, $"KafkaO11y instrumentation throughput, {DateTimeOffset.UtcNow:yyyy-MM-dd HH:mm} UTC: median of {options.Rounds} round(s)");
@@ -51,60 +58,75 @@ internal static class Report
         text.AppendLine(Invariant, $"Runtime:    {RuntimeInformation.FrameworkDescription}, {RuntimeInformation.ProcessArchitecture}, {(GCSettings.IsServerGC ? "server" : "workstation")} GC, Confluent.Kafka {typeof(IProducer<,>).Assembly.GetName().Version?.ToString(3)}, librdkafka {Library.VersionString}");
         text.AppendLine(Invariant, $"Kafka:      1 embedded broker (librdkafka mock cluster) in this process; produce topics 3 partitions, consume topics {string.Join(" / ", valueSizes.Select(s => $"{consumePartitions[s]} ({s} B)"))} partitions");
         text.AppendLine(Invariant, $"Parameters: {options.Rounds} round(s) x {options.Messages:N0} messages per measurement, after a warm-up round of {options.WarmupMessages:N0}{(options.Quick ? " (--quick)" : "")}; variants alternate round by round, in rotating order");
+        text.AppendLine(Invariant, $"Sampling:   full variants sampled by parentbased_traceidratio at {string.Join(", ", sampled.Select(v => Variant.SamplingName(v.Sampling)))}: a producer's sends start traces (the ratio decides), a consumer's spans follow the sampled flag the pre-produced messages carry (written as that ratio decides)");
         text.AppendLine(Invariant, $"Producer:   idempotent, acks=all, linger.ms=5, Produce with a delivery handler then Flush; key: a message id; value: 100 B or 1 KiB");
         text.AppendLine(Invariant, $"Consumer:   fresh group per measurement, Consume + StoreOffset, auto commit; clock from the first message to the last");
         text.AppendLine();
 
-        text.AppendLine("| Operation | Value | Bare (msg/s) | Propagation only (msg/s) | Full (msg/s) | Full / bare | Full / propagation only |");
-        text.AppendLine("| --- | --- | ---: | ---: | ---: | ---: | ---: |");
-        foreach (var operation in new[] { Operation.Produce, Operation.Consume })
+        text.AppendLine("| Operation | Value | Bare (msg/s) | Propagation only (msg/s) |");
+        text.AppendLine("| --- | --- | ---: | ---: |");
+        foreach (var (operation, size) in Cells(valueSizes))
         {
-            foreach (var size in valueSizes)
+            text.AppendLine(Invariant,
+                $"| {operation} | {SizeName(size)} | {results.MedianRate(operation, size, Variant.Bare):N0} | {results.MedianRate(operation, size, Variant.PropagationOnly):N0} |");
+        }
+
+        text.AppendLine();
+        text.AppendLine("The sampling curve: the full variant at each sampling ratio, against propagation only (the header alone) and bare.");
+        text.AppendLine();
+        text.AppendLine("| Operation | Value | Sampled | Full (msg/s) | Full / propagation only | Full / bare | Time above propagation only (ns/msg) | Allocated above propagation only (B/msg) |");
+        text.AppendLine("| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: |");
+        foreach (var (operation, size) in Cells(valueSizes))
+        {
+            var bare = results.MedianRate(operation, size, Variant.Bare);
+            var propagation = results.MedianRate(operation, size, Variant.PropagationOnly);
+            foreach (var variant in sampled)
             {
-                var bare = Median(results.Of(operation, size, Variant.Bare).Select(m => m.MessagesPerSecond));
-                var propagation = Median(results.Of(operation, size, Variant.PropagationOnly).Select(m => m.MessagesPerSecond));
-                var full = Median(results.Of(operation, size, Variant.Full).Select(m => m.MessagesPerSecond));
+                var full = results.MedianRate(operation, size, variant);
+                var extraBytes = results.MedianAllocated(operation, size, variant) - results.MedianAllocated(operation, size, Variant.PropagationOnly);
                 text.AppendLine(Invariant,
-                    $"| {operation} | {SizeName(size)} | {bare:N0} | {propagation:N0} | {full:N0} | {Ratio(full, bare, results.RatiosPerRound(operation, size, Variant.Bare))} | {Ratio(full, propagation, results.RatiosPerRound(operation, size, Variant.PropagationOnly))} |");
+                    $"| {operation} | {SizeName(size)} | {Variant.SamplingName(variant.Sampling)} | {full:N0} | {Ratio(full, propagation, results.RatiosPerRound(operation, size, variant, Variant.PropagationOnly))} | {Ratio(full, bare, results.RatiosPerRound(operation, size, variant, Variant.Bare))} | {1e9 / full - 1e9 / propagation:N0} | {extraBytes:N0} |");
             }
         }
 
         text.AppendLine();
-        text.AppendLine("Ratios: of the medians; in brackets the lowest and highest ratio of two measurements of the same round.");
+        text.AppendLine("Ratios: of the medians; in brackets the lowest and highest ratio of two measurements of the same round. Time above propagation only:");
+        text.AppendLine("wall-clock time per message at saturation, 1/full - 1/propagation only, on 2 cores shared with the broker (not CPU time: see the micro-benchmarks).");
         text.AppendLine();
-        text.AppendLine("| Operation | Value | Variant | Median (msg/s) | Lowest - highest (msg/s) | Allocated (B/msg, median) | GC pauses (share of time, median) | Gen2 GCs (all rounds) |");
-        text.AppendLine("| --- | --- | --- | ---: | ---: | ---: | ---: | ---: |");
-        foreach (var operation in new[] { Operation.Produce, Operation.Consume })
+        text.AppendLine("| Operation | Value | Variant | Median (msg/s) | Lowest - highest (msg/s) | Allocated (B/msg, median) | GC pauses (share of time, median) | Gen2 GCs (all rounds) | Spans recorded / exported (all rounds) |");
+        text.AppendLine("| --- | --- | --- | ---: | ---: | ---: | ---: | ---: | ---: |");
+        foreach (var (operation, size) in Cells(valueSizes))
         {
-            foreach (var size in valueSizes)
+            foreach (var variant in variants)
             {
-                foreach (var variant in VariantNames.All)
-                {
-                    var measurements = results.Of(operation, size, variant);
-                    var rates = measurements.Select(m => m.MessagesPerSecond).ToArray();
-                    text.AppendLine(Invariant,
-                        $"| {operation} | {SizeName(size)} | {variant.Name()} | {Median(rates):N0} | {rates.Min():N0} - {rates.Max():N0} | {Median(measurements.Select(m => m.AllocatedBytesPerMessage)):N0} | {Median(measurements.Select(m => m.GcPauseShare)):P1} | {measurements.Sum(m => m.Gen2Collections)} |");
-                }
+                var measurements = results.Of(operation, size, variant);
+                var rates = measurements.Select(m => m.MessagesPerSecond).ToArray();
+                var spans = variant.IsInstrumented ? $"{measurements.Sum(m => m.RecordedSpans):N0} / {measurements.Sum(m => m.ExportedSpans):N0}" : "-";
+                text.AppendLine(Invariant,
+                    $"| {operation} | {SizeName(size)} | {variant.Name} | {Median(rates):N0} | {rates.Min():N0} - {rates.Max():N0} | {Median(measurements.Select(m => m.AllocatedBytesPerMessage)):N0} | {Median(measurements.Select(m => m.GcPauseShare)):P1} | {measurements.Sum(m => m.Gen2Collections)} | {spans} |");
             }
         }
 
-        var expectedSpans = results.All.Sum(m => m.ExpectedSpans);
+        var recordedSpans = results.All.Sum(m => m.RecordedSpans);
         var exportedSpans = results.All.Sum(m => m.ExportedSpans);
         text.AppendLine();
         text.AppendLine(Invariant,
-            $"Full variant, measured rounds: {exportedSpans:N0} spans exported of {expectedSpans:N0} started ({Math.Max(0, expectedSpans - exportedSpans):N0} dropped by the batch processor); whole run: {telemetry.Metrics.Exported:N0} metric streams and {telemetry.Logs.Exported:N0} log records exported.");
+            $"Spans, measured rounds: {recordedSpans:N0} recorded, {exportedSpans:N0} exported: {Math.Max(0, recordedSpans - exportedSpans):N0} dropped by the batch processor, whose queue (OTEL_BSP_MAX_QUEUE_SIZE, default 2,048) was full when they ended: at saturation spans end faster than one export thread takes them.");
         text.AppendLine(Invariant,
             $"Producer queue full (queue.buffering.max.messages, default 100,000): backed off {results.All.Sum(m => m.QueueFullBackoffs):N0} time(s) in the measured rounds.");
         text.AppendLine(Invariant, $"Wall time: {wallTime.TotalSeconds:F0} s.");
         return text.ToString();
     }
 
+    private static IEnumerable<(Operation Operation, int Size)> Cells(int[] valueSizes) =>
+        new[] { Operation.Produce, Operation.Consume }.SelectMany(operation => valueSizes.Select(size => (operation, size)));
+
     private static string Ratio(double numerator, double denominator, IReadOnlyList<double> perRound) =>
         string.Create(Invariant, $"{numerator / denominator:F2} ({perRound.Min():F2}-{perRound.Max():F2})");
 
-    private static string SizeName(int size) => size % 1024 == 0 ? $"{size / 1024} KiB" : $"{size} B";
+    internal static string SizeName(int size) => size % 1024 == 0 ? $"{size / 1024} KiB" : $"{size} B";
 
-    private static double Median(IEnumerable<double> values)
+    internal static double Median(IEnumerable<double> values)
     {
         var sorted = values.Order().ToArray();
         var middle = sorted.Length / 2;

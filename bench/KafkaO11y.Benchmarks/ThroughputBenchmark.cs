@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using System.Globalization;
 using Confluent.Kafka;
 using KafkaO11y.AppHost.EmbeddedKafka;
 using Microsoft.Extensions.Logging;
@@ -18,22 +19,30 @@ internal static class ThroughputBenchmark
     {
         var wallClock = Stopwatch.StartNew();
 
-        // Producers write to 3 partitions, like the app's topic. The mock cluster keeps at most 5 MiB per
-        // partition (it drops the oldest batches beyond), so the consumers' topics get enough partitions to
-        // hold every pre-produced message.
-        var consumeTopics = ValueSizes.ToDictionary(size => size, size => new KafkaTopic($"bench-consume-{size}b", ConsumeTopicPartitions(size, options.Messages)));
+        var variants = Variant.WithSampling(options.Sampling);
+
+        // Producers write to 3 partitions, like the app's topic. Consumers read messages written before
+        // the clock starts, a topic per value size and sampling ratio (the sampled flags in their
+        // headers differ); bare and propagation only read those of every span sampled. The mock cluster
+        // keeps at most 5 MiB per partition (it drops the oldest batches beyond), so those topics get
+        // enough partitions to hold every message.
+        var consumeRatios = variants.Select(ConsumeTopicSampling).Distinct().ToArray();
+        var consumeTopics = ValueSizes
+            .SelectMany(size => consumeRatios.Select(ratio => (size, ratio)))
+            .ToDictionary(key => key, key => new KafkaTopic(
+                string.Create(CultureInfo.InvariantCulture, $"bench-consume-{key.size}b-sampled-{key.ratio * 100:0.##}"),
+                ConsumeTopicPartitions(key.size, options.Messages)));
         var produceTopics = ValueSizes.ToDictionary(size => size, size => new KafkaTopic($"bench-produce-{size}b", 3));
         using var kafka = EmbeddedKafkaCluster.Start(brokers: 1, [.. produceTopics.Values, .. consumeTopics.Values]);
 
         var values = ValueSizes.ToDictionary(size => size, size => Enumerable.Range(0, size).Select(i => (byte)('a' + i % 26)).ToArray());
         var keys = MessageKeys.Create();
 
-        Console.Error.WriteLine($"Throughput. Embedded Kafka at {kafka.BootstrapServers}; {options.Rounds} round(s) of {options.Messages:N0} messages, after a warm-up round of {options.WarmupMessages:N0}.");
-        foreach (var size in ValueSizes)
+        Console.Error.WriteLine($"Throughput. Embedded Kafka at {kafka.BootstrapServers}; {options.Rounds} round(s) of {options.Messages:N0} messages, after a warm-up round of {options.WarmupMessages:N0}; variants: {string.Join(", ", variants)}.");
+        foreach (var ((size, ratio), topic) in consumeTopics)
         {
-            var topic = consumeTopics[size];
-            Console.Error.WriteLine($"Pre-producing {options.Messages:N0} messages of {size} B with a traceparent header into {topic.Name} ({topic.Partitions} partitions)...");
-            ProducerBenchmark.PreProduce(kafka.BootstrapServers, topic.Name, values[size], keys, options.Messages);
+            Console.Error.WriteLine($"Pre-producing {options.Messages:N0} messages of {size} B, {Variant.SamplingName(ratio)} sampled, into {topic.Name} ({topic.Partitions} partitions)...");
+            ProducerBenchmark.PreProduce(kafka.BootstrapServers, topic.Name, values[size], keys, options.Messages, ratio);
             VerifyRetained(kafka.BootstrapServers, topic, options.Messages);
         }
 
@@ -48,29 +57,27 @@ internal static class ThroughputBenchmark
             {
                 foreach (var size in ValueSizes)
                 {
-                    foreach (var variant in VariantNames.InOrderOfRound(round))
+                    foreach (var variant in Variant.InOrderOfRound(variants, round))
                     {
-                        telemetry.Settle();
+                        telemetry.Settle(variant);
+                        var recordedBefore = telemetry.RecordedSpans.Recorded;
                         var spansBefore = telemetry.Spans.Exported;
                         var measurementWallClock = Stopwatch.StartNew();
                         var measurement = operation == Operation.Produce
                             ? ProducerBenchmark.Run(variant, kafka.BootstrapServers, produceTopics[size].Name, values[size], keys, count)
-                            : await ConsumerBenchmark.RunAsync(variant, kafka.BootstrapServers, consumeTopics[size], count,
-                                groupId: $"bench-{variant}-{size}b-{round}-{Guid.NewGuid():N}");
+                            : await ConsumerBenchmark.RunAsync(variant, kafka.BootstrapServers, consumeTopics[(size, ConsumeTopicSampling(variant))], count,
+                                groupId: $"bench-{variant.Kind}-{size}b-{round}-{Guid.NewGuid():N}");
                         telemetry.Flush();
-                        measurement = measurement with { ExportedSpans = telemetry.Spans.Exported - spansBefore };
-                        // The batch processor may drop some spans at saturation (its queue is 2,048), not most:
-                        // a full variant without its spans, or another variant with some, is not what it claims.
-                        if (variant == Variant.Full ? measurement.ExportedSpans < measurement.ExpectedSpans / 2 : measurement.ExportedSpans > 0)
+                        measurement = measurement with
                         {
-                            throw new BenchmarkFailedException(
-                                $"{operation} {size} B {variant.Name()}: {measurement.ExportedSpans:N0} spans exported, {measurement.ExpectedSpans:N0} expected.");
-                        }
+                            RecordedSpans = telemetry.RecordedSpans.Recorded - recordedBefore,
+                            ExportedSpans = telemetry.Spans.Exported - spansBefore,
+                        };
+                        CheckSampling(operation, size, variant, measurement);
 
-
-                        Console.Error.WriteLine($"  {label,-12} {operation,-8} {size,5} B  {variant.Name(),-17} {measurement.MessagesPerSecond,12:N0} msg/s  GC paused {measurement.GcPauseShare,4:P0}, {measurement.Gen2Collections} gen2  ({measurementWallClock.Elapsed.TotalSeconds:F1} s with set-up)");
+                        Console.Error.WriteLine($"  {label,-12} {operation,-8} {size,5} B  {variant.Name,-17} {measurement.MessagesPerSecond,12:N0} msg/s  GC paused {measurement.GcPauseShare,4:P0}, {measurement.Gen2Collections} gen2  ({measurementWallClock.Elapsed.TotalSeconds:F1} s with set-up)");
                         telemetry.Logger.LogInformation("{Label}: {Operation} {Size} B {Variant}: {Rate:F0} msg/s",
-                            label, operation, size, variant.Name(), measurement.MessagesPerSecond);
+                            label, operation, size, variant.Name, measurement.MessagesPerSecond);
                         if (!warmup)
                         {
                             results.Add(operation, size, variant, round, measurement);
@@ -81,7 +88,33 @@ internal static class ThroughputBenchmark
         }
 
         telemetry.Flush(logs: true);
-        return Report.Render(options, ValueSizes, consumeTopics.ToDictionary(t => t.Key, t => t.Value.Partitions), results, telemetry, wallClock.Elapsed);
+        return Report.Render(options, variants, ValueSizes, ValueSizes.ToDictionary(size => size, size => consumeTopics[(size, 1)].Partitions),
+            results, wallClock.Elapsed);
+    }
+
+    /// <summary>The sampled flags the messages a variant consumes carry: its own ratio; every span's for bare and propagation only.</summary>
+    private static double ConsumeTopicSampling(Variant variant) => variant.IsInstrumented ? variant.Sampling : 1;
+
+    /// <summary>
+    /// A variant must record what it claims: none but the full variants a span, a full variant about
+    /// its ratio of the spans it started (the ratio sampler decides each trace by its random id), and
+    /// every span or none at 1 and 0. The batch processor may drop some at saturation (its queue is
+    /// 2,048), never most.
+    /// </summary>
+    private static void CheckSampling(Operation operation, int size, Variant variant, Measurement measurement)
+    {
+        var expected = variant.IsInstrumented ? variant.Sampling * measurement.SpansStarted : 0;
+        var recordedAsClaimed = variant.Sampling switch
+        {
+            _ when !variant.IsInstrumented || variant.Sampling == 0 => measurement.RecordedSpans == 0,
+            1 => measurement.RecordedSpans == measurement.SpansStarted,
+            _ => Math.Abs(measurement.RecordedSpans - expected) <= 0.2 * expected + 50,
+        };
+        if (!recordedAsClaimed || measurement.ExportedSpans < measurement.RecordedSpans / 2)
+        {
+            throw new BenchmarkFailedException(
+                $"{operation} {size} B {variant.Name}: {measurement.RecordedSpans:N0} spans recorded and {measurement.ExportedSpans:N0} exported of {measurement.SpansStarted:N0} started; about {expected:N0} should have been recorded.");
+        }
     }
 
     // Room for every message, at ~150 bytes of record overhead (key, traceparent header, batch) each,

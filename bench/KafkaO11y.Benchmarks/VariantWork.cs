@@ -11,7 +11,7 @@ internal static class VariantWork
     public static Message<string, byte[]> NewMessage(Variant variant, string key, byte[] value)
     {
         var message = new Message<string, byte[]> { Key = key, Value = value };
-        if (variant == Variant.PropagationOnly)
+        if (variant.Kind == VariantKind.PropagationOnly)
         {
             message.Headers = [];
             KafkaHeaderPropagation.Inject(Traceparent.FixedContext, message.Headers);
@@ -41,16 +41,16 @@ internal sealed class VariantHandler(IConsumer<string, byte[]> consumer, Variant
     // Not async: the measured path gains no state machine.
     public Task HandleAsync(ConsumeResult<string, byte[]> consumed, CancellationToken cancellationToken = default)
     {
-        switch (variant)
+        switch (variant.Kind)
         {
-            case Variant.PropagationOnly:
+            case VariantKind.PropagationOnly:
                 if (KafkaHeaderPropagation.Extract(consumed.Message.Headers).ActivityContext.TraceId != default)
                 {
                     WithContext++;
                 }
 
                 return Task.CompletedTask;
-            case Variant.Full:
+            case VariantKind.Full:
                 return consumer.ProcessAsync(consumed, EmptyHandler, cancellationToken);
             default:
                 return Task.CompletedTask;
