@@ -19,10 +19,12 @@ namespace KafkaO11y.Tests;
 /// </summary>
 public sealed class KafkaInstrumentationTests : IDisposable
 {
-    private const string Topic = "instrumentation-test";
     private static readonly TimeSpan Timeout = TimeSpan.FromSeconds(30);
 
-    private readonly EmbeddedKafkaCluster _kafka = EmbeddedKafkaCluster.Start(brokers: 1, [new KafkaTopic(Topic, Partitions: 3)]);
+    // A topic per test: the message counters are observable counters that count from the process's
+    // start, per topic, so another test's messages must not land in this test's series.
+    private readonly string _topic = $"instrumentation-test-{Guid.NewGuid():N}";
+    private readonly EmbeddedKafkaCluster _kafka;
     private readonly List<Activity> _spans = [];
     private readonly List<Metric> _metrics = [];
     private readonly List<LogRecord> _logs = [];
@@ -33,6 +35,7 @@ public sealed class KafkaInstrumentationTests : IDisposable
 
     public KafkaInstrumentationTests()
     {
+        _kafka = EmbeddedKafkaCluster.Start(brokers: 1, [new KafkaTopic(_topic, Partitions: 3)]);
         var builder = Host.CreateApplicationBuilder();
         builder.Configuration["ConnectionStrings:kafka"] = _kafka.BootstrapServers;
         builder.Configuration["Kafka:Consumer:GroupId"] = "instrumentation-test-group";
@@ -71,7 +74,7 @@ public sealed class KafkaInstrumentationTests : IDisposable
         using (var request = Caller.StartActivity("POST /messages", ActivityKind.Server))
         {
             requestTraceId = request!.TraceId;
-            sent = await Producer.ProduceAsync(Topic, new Message<string, byte[]> { Key = "key-1", Value = "{}"u8.ToArray() });
+            sent = await Producer.ProduceAsync(_topic, new Message<string, byte[]> { Key = "key-1", Value = "{}"u8.ToArray() });
         }
 
         var consumed = ConsumeOne();
@@ -88,8 +91,8 @@ public sealed class KafkaInstrumentationTests : IDisposable
         });
         FlushTelemetry();
 
-        var send = Assert.Single(_spans, s => s.DisplayName == $"send {Topic}");
-        var process = Assert.Single(_spans, s => s.DisplayName == $"process {Topic}");
+        var send = Assert.Single(_spans, s => s.DisplayName == $"send {_topic}");
+        var process = Assert.Single(_spans, s => s.DisplayName == $"process {_topic}");
 
         // One trace: request -> send -> process.
         Assert.Equal(requestTraceId, send.TraceId);
@@ -104,7 +107,7 @@ public sealed class KafkaInstrumentationTests : IDisposable
             ["messaging.system"] = "kafka",
             ["messaging.operation.name"] = "send",
             ["messaging.operation.type"] = "send",
-            ["messaging.destination.name"] = Topic,
+            ["messaging.destination.name"] = _topic,
             ["messaging.destination.partition.id"] = sent.Partition.Value.ToString(),
             ["messaging.kafka.offset"] = sent.Offset.Value,
             ["messaging.kafka.message.key"] = "key-1",
@@ -119,7 +122,7 @@ public sealed class KafkaInstrumentationTests : IDisposable
             ["messaging.system"] = "kafka",
             ["messaging.operation.name"] = "process",
             ["messaging.operation.type"] = "process",
-            ["messaging.destination.name"] = Topic,
+            ["messaging.destination.name"] = _topic,
             ["messaging.destination.partition.id"] = sent.Partition.Value.ToString(),
             ["messaging.kafka.offset"] = sent.Offset.Value,
             ["messaging.kafka.message.key"] = "key-1",
@@ -141,7 +144,7 @@ public sealed class KafkaInstrumentationTests : IDisposable
     public async Task Processing_sees_the_producers_baggage_not_the_callers()
     {
         Baggage.Current = Baggage.Create(new Dictionary<string, string> { ["tenant"] = "blue" });
-        await Producer.ProduceAsync(Topic, new Message<string, byte[]> { Key = "key-3", Value = "{}"u8.ToArray() });
+        await Producer.ProduceAsync(_topic, new Message<string, byte[]> { Key = "key-3", Value = "{}"u8.ToArray() });
         var consumed = ConsumeOne();
 
         Baggage.Current = Baggage.Create(new Dictionary<string, string> { ["caller"] = "worker" });
@@ -164,7 +167,7 @@ public sealed class KafkaInstrumentationTests : IDisposable
     [Fact]
     public async Task Messaging_metrics_are_recorded_with_convention_names_and_units()
     {
-        await Producer.ProduceAsync(Topic, new Message<string, byte[]>
+        await Producer.ProduceAsync(_topic, new Message<string, byte[]>
         {
             Key = "key-2",
             Value = "{}"u8.ToArray(),
@@ -184,8 +187,8 @@ public sealed class KafkaInstrumentationTests : IDisposable
                 && _metrics.Any(m => m.Name == "messaging.kafka.client.broker.rtt.average");
         });
 
-        Assert.Equal(1, SumOfCounter("messaging.client.sent.messages"));
-        Assert.Equal(1, SumOfCounter("messaging.client.consumed.messages"));
+        Assert.Equal(1, MessagesCounted("messaging.client.sent.messages"));
+        Assert.Equal(1, MessagesCounted("messaging.client.consumed.messages"));
         AssertHistogram("messaging.client.operation.duration", "s", expectedCount: 1);
         AssertHistogram("messaging.process.duration", "s", expectedCount: 1);
         var endToEnd = AssertHistogram("kafkao11y.message.end_to_end.duration", "s", expectedCount: 1);
@@ -205,25 +208,26 @@ public sealed class KafkaInstrumentationTests : IDisposable
     {
         var tooLarge = new byte[2 * 1024 * 1024]; // over the producer's default message.max.bytes (1 MB)
         var failure = await Assert.ThrowsAsync<ProduceException<string, byte[]>>(() =>
-            Producer.ProduceAsync(Topic, new Message<string, byte[]> { Key = "big", Value = tooLarge }));
+            Producer.ProduceAsync(_topic, new Message<string, byte[]> { Key = "big", Value = tooLarge }));
 
-        await Producer.ProduceAsync(Topic, new Message<string, byte[]> { Key = "poison", Value = "{}"u8.ToArray() });
+        await Producer.ProduceAsync(_topic, new Message<string, byte[]> { Key = "poison", Value = "{}"u8.ToArray() });
         var consumed = ConsumeOne();
         await Assert.ThrowsAsync<InvalidOperationException>(() =>
             Consumer.ProcessAsync(consumed, (_, _) => throw new InvalidOperationException("cannot process")));
         FlushTelemetry();
 
-        var failedSend = Assert.Single(_spans, s => s.DisplayName == $"send {Topic}" && s.Status == ActivityStatusCode.Error);
+        var failedSend = Assert.Single(_spans, s => s.DisplayName == $"send {_topic}" && s.Status == ActivityStatusCode.Error);
         Assert.Equal(failure.Error.Code.ToString(), failedSend.GetTagItem("error.type"));
-        var failedProcess = Assert.Single(_spans, s => s.DisplayName == $"process {Topic}");
+        var failedProcess = Assert.Single(_spans, s => s.DisplayName == $"process {_topic}");
         Assert.Equal(ActivityStatusCode.Error, failedProcess.Status);
         Assert.Equal(typeof(InvalidOperationException).FullName, failedProcess.GetTagItem("error.type"));
-        Assert.Contains(Points("messaging.client.sent.messages"), p => Tag(p, "error.type") == failure.Error.Code.ToString());
+        Assert.Contains(Points("messaging.client.sent.messages"),
+            p => Tag(p, "messaging.destination.name") == _topic && Tag(p, "error.type") == failure.Error.Code.ToString() && p.GetSumLong() == 1);
     }
 
     private ConsumeResult<string, byte[]> ConsumeOne()
     {
-        Consumer.Subscribe(Topic);
+        Consumer.Subscribe(_topic);
         var deadline = Stopwatch.StartNew();
         while (deadline.Elapsed < Timeout)
         {
@@ -234,7 +238,7 @@ public sealed class KafkaInstrumentationTests : IDisposable
             }
         }
 
-        throw new TimeoutException($"No message consumed from {Topic} within {Timeout}.");
+        throw new TimeoutException($"No message consumed from {_topic} within {Timeout}.");
     }
 
     private void FlushTelemetry()
@@ -267,6 +271,10 @@ public sealed class KafkaInstrumentationTests : IDisposable
 
         return points;
     }
+
+    /// <summary>A message counter's count for this test's topic.</summary>
+    private long MessagesCounted(string name) =>
+        Points(name).Where(p => Tag(p, "messaging.destination.name") == _topic).Sum(p => p.GetSumLong());
 
     private long SumOfCounter(string name) => Points(name).Sum(p => p.GetSumLong());
 

@@ -1,5 +1,4 @@
 using System.Diagnostics;
-using System.Globalization;
 using Confluent.Kafka;
 using OpenTelemetry;
 
@@ -35,17 +34,22 @@ public static class KafkaConsumerInstrumentation
         Func<ConsumeResult<TKey, TValue>, CancellationToken, Task> process,
         CancellationToken cancellationToken)
     {
-        var topic = consumed.Topic;
-        var partition = consumed.Partition.Value.ToString(CultureInfo.InvariantCulture);
+        var partition = KafkaProcessPartition.For(consumed.Topic, consumed.Partition.Value, client.ConsumerGroup);
+        partition.Consumed.Add();
 
+        // The link is added once the span is known to be recorded: an unsampled message pays for no
+        // link (the sampler does not see it; the parent-based and ratio samplers never look at links).
         var producerContext = KafkaHeaderPropagation.Extract(consumed.Message.Headers);
-        ActivityLink[]? links = producerContext.ActivityContext == default ? null : [new ActivityLink(producerContext.ActivityContext)];
-        using var activity = KafkaTelemetry.ActivitySource.StartActivity(
-            ActivityKind.Consumer, producerContext.ActivityContext, tags: null, links, name: KafkaSpanNames.Process.For(topic));
+        using var activity = KafkaTelemetry.ActivitySource.StartActivity(partition.SpanName, ActivityKind.Consumer, producerContext.ActivityContext);
         if (activity is { IsAllDataRequested: true })
         {
-            activity.AddOperationTags(MessagingAttributes.Operations.Process, topic, consumed.Message.Key as string, client);
-            activity.AddTag(MessagingAttributes.PartitionId, partition);
+            if (producerContext.ActivityContext != default)
+            {
+                activity.AddLink(new ActivityLink(producerContext.ActivityContext));
+            }
+
+            activity.AddOperationTags(MessagingAttributes.Operations.Process, partition.Topic, consumed.Message.Key as string, client);
+            activity.AddTag(MessagingAttributes.PartitionId, partition.PartitionId);
             activity.AddTag(MessagingAttributes.KafkaOffset, consumed.Offset.Value);
         }
 
@@ -59,7 +63,7 @@ public static class KafkaConsumerInstrumentation
             Baggage.Current = producerContext.Baggage;
         }
 
-        var metrics = KafkaProcessMetrics.Start(client, topic, partition);
+        var started = Stopwatch.GetTimestamp();
         try
         {
             await process(consumed, cancellationToken).ConfigureAwait(false);
@@ -68,7 +72,7 @@ public static class KafkaConsumerInstrumentation
         {
             var errorType = e.GetType().FullName!;
             activity?.RecordFailure(errorType, e);
-            metrics.Failed(errorType);
+            KafkaProcessMetrics.Failed(partition, started, errorType);
             throw;
         }
         finally
@@ -79,48 +83,28 @@ public static class KafkaConsumerInstrumentation
             }
         }
 
-        metrics.Succeeded(consumed.Message.Timestamp);
+        KafkaProcessMetrics.Succeeded(partition, started, consumed.Message.Timestamp);
     }
 }
 
-/// <summary>The consumer's metrics of one message: counted when its processing starts, timed when it ends.</summary>
-internal readonly struct KafkaProcessMetrics
+/// <summary>The consumer's histograms of one message, recorded when its processing ends (the count is taken as it starts).</summary>
+internal static class KafkaProcessMetrics
 {
-    private readonly TagList _tags;
-    private readonly long _started;
-
-    private KafkaProcessMetrics(TagList tags, long started) => (_tags, _started) = (tags, started);
-
-    public static KafkaProcessMetrics Start(KafkaClientInfo client, string topic, string partition)
+    public static void Succeeded(KafkaProcessPartition partition, long started, Timestamp created)
     {
-        var tags = new TagList
-        {
-            { MessagingAttributes.System, MessagingAttributes.KafkaSystem },
-            { MessagingAttributes.DestinationName, topic },
-            { MessagingAttributes.PartitionId, partition },
-            { MessagingAttributes.ConsumerGroupName, client.ConsumerGroup },
-        };
-        KafkaTelemetry.ConsumedMessages.Add(1, tags);
-        tags.Add(MessagingAttributes.OperationName, MessagingAttributes.Operations.Process);
-        return new KafkaProcessMetrics(tags, Stopwatch.GetTimestamp());
-    }
-
-    public void Succeeded(Timestamp created)
-    {
-        KafkaTelemetry.ProcessDuration.Record(Stopwatch.GetElapsedTime(_started).TotalSeconds, _tags);
+        KafkaTelemetry.ProcessDuration.Record(Stopwatch.GetElapsedTime(started).TotalSeconds, partition.ProcessTags);
 
         // Kafka's CreateTime is when the producer made the message, so this spans the whole path.
         if (created.Type == TimestampType.CreateTime)
         {
             var endToEnd = DateTimeOffset.UtcNow - created.UtcDateTime;
-            KafkaTelemetry.EndToEndLatency.Record(Math.Max(0, endToEnd.TotalSeconds), _tags);
+            KafkaTelemetry.EndToEndLatency.Record(Math.Max(0, endToEnd.TotalSeconds), partition.ProcessTags);
         }
     }
 
-    public void Failed(string errorType)
+    public static void Failed(KafkaProcessPartition partition, long started, string errorType)
     {
-        var tags = _tags;
-        tags.Add(MessagingAttributes.ErrorType, errorType);
-        KafkaTelemetry.ProcessDuration.Record(Stopwatch.GetElapsedTime(_started).TotalSeconds, tags);
+        var tags = new TagList(partition.ProcessTags) { { MessagingAttributes.ErrorType, errorType } };
+        KafkaTelemetry.ProcessDuration.Record(Stopwatch.GetElapsedTime(started).TotalSeconds, tags);
     }
 }

@@ -12,7 +12,8 @@ internal static class KafkaProducerInstrumentation
 {
     public static KafkaSendOperation StartSend<TKey, TValue>(KafkaClientInfo client, string topic, Message<TKey, TValue> message)
     {
-        var activity = KafkaTelemetry.ActivitySource.StartActivity(KafkaSpanNames.Send.For(topic), ActivityKind.Producer);
+        var sendTopic = KafkaSendTopic.For(topic);
+        var activity = KafkaTelemetry.ActivitySource.StartActivity(sendTopic.SpanName, ActivityKind.Producer);
         if (activity is { IsAllDataRequested: true })
         {
             AddSendTags(activity, client, topic, message.Key as string);
@@ -23,7 +24,7 @@ internal static class KafkaProducerInstrumentation
         message.Headers ??= [];
         KafkaHeaderPropagation.Inject(context, message.Headers);
 
-        return new KafkaSendOperation(activity, topic, Stopwatch.GetTimestamp());
+        return new KafkaSendOperation(activity, sendTopic, Stopwatch.GetTimestamp());
     }
 
     /// <summary>The send span's attributes known before Kafka answers.</summary>
@@ -32,18 +33,23 @@ internal static class KafkaProducerInstrumentation
 }
 
 /// <summary>One send in flight: ends its span and records its metrics once Kafka answered.</summary>
-internal readonly record struct KafkaSendOperation(Activity? Activity, string Topic, long StartTimestamp)
+internal readonly record struct KafkaSendOperation(Activity? Activity, KafkaSendTopic Topic, long StartTimestamp)
 {
     public void Succeeded(TopicPartitionOffset acknowledged)
     {
         if (Activity is not null)
         {
-            Activity.AddTag(MessagingAttributes.PartitionId, acknowledged.Partition.Value.ToString(CultureInfo.InvariantCulture));
-            Activity.AddTag(MessagingAttributes.KafkaOffset, acknowledged.Offset.Value);
+            if (Activity.IsAllDataRequested)
+            {
+                Activity.AddTag(MessagingAttributes.PartitionId, KafkaPartitionIds.Of(acknowledged.Partition.Value));
+                Activity.AddTag(MessagingAttributes.KafkaOffset, acknowledged.Offset.Value);
+            }
+
             Activity.Dispose();
         }
 
-        Record(errorType: null);
+        Topic.Sent.Add();
+        KafkaTelemetry.OperationDuration.Record(Stopwatch.GetElapsedTime(StartTimestamp).TotalSeconds, Topic.MetricTags);
     }
 
     public void Failed(string errorType, Exception? exception)
@@ -54,23 +60,17 @@ internal readonly record struct KafkaSendOperation(Activity? Activity, string To
             Activity.Dispose();
         }
 
-        Record(errorType);
+        var failed = Topic.Failed(errorType);
+        failed.Add();
+        KafkaTelemetry.OperationDuration.Record(Stopwatch.GetElapsedTime(StartTimestamp).TotalSeconds, failed.Tags);
     }
+}
 
-    private void Record(string? errorType)
-    {
-        var tags = new TagList
-        {
-            { MessagingAttributes.System, MessagingAttributes.KafkaSystem },
-            { MessagingAttributes.OperationName, MessagingAttributes.Operations.Send },
-            { MessagingAttributes.DestinationName, Topic },
-        };
-        if (errorType is not null)
-        {
-            tags.Add(MessagingAttributes.ErrorType, errorType);
-        }
+/// <summary>Partition ids as attribute values (strings, as the conventions say), made once.</summary>
+internal static class KafkaPartitionIds
+{
+    private static readonly string[] Cached = [.. Enumerable.Range(0, 256).Select(partition => partition.ToString(CultureInfo.InvariantCulture))];
 
-        KafkaTelemetry.SentMessages.Add(1, tags);
-        KafkaTelemetry.OperationDuration.Record(Stopwatch.GetElapsedTime(StartTimestamp).TotalSeconds, tags);
-    }
+    public static string Of(int partition) =>
+        (uint)partition < (uint)Cached.Length ? Cached[partition] : partition.ToString(CultureInfo.InvariantCulture);
 }

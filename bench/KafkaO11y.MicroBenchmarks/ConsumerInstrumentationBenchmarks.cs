@@ -14,9 +14,9 @@ public class ConsumerInstrumentationBenchmarks : InstrumentationBenchmark
 {
     private static readonly Func<ConsumeResult<string, byte[]>, CancellationToken, Task> EmptyHandler = static (_, _) => Task.CompletedTask;
 
-    private readonly ConsumeResult<string, byte[]> _consumed;
+    private ConsumeResult<string, byte[]> _consumed = null!;
 
-    public ConsumerInstrumentationBenchmarks()
+    protected override void Setup(ActivityContext remoteContext)
     {
         _consumed = new ConsumeResult<string, byte[]>
         {
@@ -29,14 +29,19 @@ public class ConsumerInstrumentationBenchmarks : InstrumentationBenchmark
                 Headers = [],
             },
         };
-        KafkaHeaderPropagation.Inject(RemoteContext, _consumed.Message.Headers);
+        KafkaHeaderPropagation.Inject(remoteContext, _consumed.Message.Headers);
     }
 
     [Benchmark(Description = "traceparent extraction")]
     public ActivityContext ExtractOnly() => KafkaHeaderPropagation.Extract(_consumed.Message.Headers).ActivityContext;
 
     [Benchmark(Description = "process metrics")]
-    public void Metrics() => KafkaProcessMetrics.Start(Consumer, Topic, "1").Succeeded(_consumed.Message.Timestamp);
+    public void Metrics()
+    {
+        var partition = KafkaProcessPartition.For(Topic, 1, Consumer.ConsumerGroup);
+        partition.Consumed.Add();
+        KafkaProcessMetrics.Succeeded(partition, Stopwatch.GetTimestamp(), _consumed.Message.Timestamp);
+    }
 
     [Benchmark(Description = "process instrumentation")]
     public void Process() =>

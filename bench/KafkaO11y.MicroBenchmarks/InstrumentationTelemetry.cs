@@ -7,8 +7,7 @@ using OpenTelemetry.Trace;
 namespace KafkaO11y.MicroBenchmarks;
 
 /// <summary>
-/// OpenTelemetry as the services run it, minus the network: the Kafka source with every span
-/// sampled (or none), through the batch processor an OTLP exporter would use, into an exporter that
+/// OpenTelemetry as the services run it, minus the network: the Kafka source, sampled as asked, through the batch processor an OTLP exporter would use, into an exporter that
 /// drops what it gets; the Kafka meter through a periodic reader.
 /// </summary>
 internal sealed class InstrumentationTelemetry : IDisposable
@@ -19,10 +18,15 @@ internal sealed class InstrumentationTelemetry : IDisposable
     private readonly TracerProvider _tracing;
     private readonly MeterProvider _metrics;
 
-    public InstrumentationTelemetry(bool sampled)
+    public InstrumentationTelemetry(SpanSampling sampling)
     {
         _tracing = Sdk.CreateTracerProviderBuilder()
-            .SetSampler(sampled ? new AlwaysOnSampler() : new AlwaysOffSampler())
+            .SetSampler(sampling switch
+            {
+                SpanSampling.Recorded => new AlwaysOnSampler(),
+                SpanSampling.SamplerDrops => new AlwaysOffSampler(),
+                _ => new ParentBasedSampler(new AlwaysOnSampler()),
+            })
             .AddKafkaInstrumentation()
             .AddSource(PartsSourceName)
             .AddProcessor(new BatchActivityExportProcessor(new DroppingExporter<Activity>()))

@@ -30,6 +30,7 @@ public class ProducerInstrumentationBenchmarks : InstrumentationBenchmark
     {
         var message = new Message<string, byte[]> { Key = Key, Value = _value };
         // As InstrumentedProducer.Produce: the span ends later, on the delivery report.
+        CheckCaller();
         var callersActivity = Activity.Current;
         var send = KafkaProducerInstrumentation.StartSend(Producer, Topic, message);
         Activity.Current = callersActivity;
