@@ -1,5 +1,6 @@
 using System.Reflection;
 using System.Text.RegularExpressions;
+using System.Xml.Linq;
 using KafkaO11y.Tests.Observability;
 
 namespace KafkaO11y.Tests;
@@ -60,10 +61,22 @@ public sealed class BenchmarkProgramTests
     {
         // The memory part asks the generator for a rate it must hold to 90 %: a low one, so that a
         // busy machine cannot make it miss.
-        string[] extra = part == "memory" ? ["--memory-rate", "200"] : [];
+        // The throughput part also draws its sampling curve.
+        var chart = Path.Combine(Path.GetTempPath(), $"sampling-{Guid.NewGuid():N}.svg");
+        string[] extra = part switch
+        {
+            "memory" => ["--memory-rate", "200"],
+            "throughput" => ["--chart", chart],
+            _ => [],
+        };
         var (exitCode, output, errors) = await RunAsync(["--only", part, "--quick", .. extra]);
 
         Assert.True(exitCode == 0, $"Exit code {exitCode}.\n{errors}");
+        if (part == "throughput")
+        {
+            AssertSamplingChart(chart);
+        }
+
         var lines = output.Split('\n').Select(line => line.TrimEnd('\r')).ToList();
         foreach (var expected in expectedLines)
         {
@@ -93,6 +106,28 @@ public sealed class BenchmarkProgramTests
         }
 
         Assert.Matches(@"\| Consumer \| [2-9] \| [1-9]\d*\.\d \| [1-9]\d*\.\d \| [1-9]\d*\.\d \|", output);
+    }
+
+    /// <summary>An SVG with a line per operation and value size, a point per sampling ratio on each, and the ratios on the axis.</summary>
+    private static void AssertSamplingChart(string path)
+    {
+        try
+        {
+            var svg = XDocument.Load(path);
+            XNamespace ns = "http://www.w3.org/2000/svg";
+            var lines = svg.Descendants(ns + "polyline").ToList();
+            Assert.Equal(4, lines.Count);
+            Assert.All(lines, line => Assert.Equal(4, line.Attribute("points")!.Value.Split(' ').Length));
+            Assert.Equal(16, svg.Descendants(ns + "circle").Count());
+            var texts = svg.Descendants(ns + "text").Select(text => text.Value).ToList();
+            Assert.Contains("0 %", texts);
+            Assert.Contains("100 %", texts);
+            Assert.Contains("Consume 1 KiB", texts);
+        }
+        finally
+        {
+            File.Delete(path);
+        }
     }
 
     [Theory]

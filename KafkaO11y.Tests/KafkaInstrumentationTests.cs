@@ -51,7 +51,8 @@ public sealed class KafkaInstrumentationTests : IDisposable
         builder.Logging.AddOpenTelemetry(logging => logging.AddInMemoryExporter(_logs));
         builder.Services.AddOpenTelemetry()
             .WithTracing(tracing => tracing
-                .SetSampler(new AlwaysOnSampler())
+                // OpenTelemetry's default: every new trace recorded, a child sampled as its parent was.
+                .SetSampler(new ParentBasedSampler(new AlwaysOnSampler()))
                 .AddSource(Caller.Name)
                 .AddKafkaInstrumentation()
                 .AddInMemoryExporter(_spans))
@@ -203,6 +204,49 @@ public sealed class KafkaInstrumentationTests : IDisposable
         Assert.Contains(consumed.Partition.Value.ToString(), lagPartitions);
     }
 
+    /// <summary>
+    /// A message sent inside a request whose trace was not sampled: no span is recorded on either
+    /// side, yet the header carries the request's context with the sampled flag clear, the processing
+    /// runs in that trace (its logs carry the trace id, and what it sends on is not sampled either),
+    /// and the metrics count the message as any other.
+    /// </summary>
+    [Fact]
+    public async Task An_unsampled_message_records_no_span_but_keeps_its_trace_and_its_metrics()
+    {
+        var upstream = new ActivityContext(ActivityTraceId.CreateRandom(), ActivitySpanId.CreateRandom(), ActivityTraceFlags.None, isRemote: true);
+        ActivitySpanId requestSpanId;
+        using (var request = Caller.StartActivity("POST /messages", ActivityKind.Server, upstream))
+        {
+            Assert.NotNull(request);
+            Assert.False(request.Recorded);
+            requestSpanId = request.SpanId;
+            await Producer.ProduceAsync(_topic, new Message<string, byte[]> { Key = "unsampled", Value = "{}"u8.ToArray() });
+        }
+
+        var consumed = ConsumeOne();
+        var header = KafkaHeaderPropagation.Extract(consumed.Message.Headers).ActivityContext;
+        Assert.Equal(upstream.TraceId, header.TraceId);
+        Assert.Equal(requestSpanId, header.SpanId);
+        Assert.Equal(ActivityTraceFlags.None, header.TraceFlags);
+
+        Activity? processing = null;
+        await Consumer.ProcessAsync(consumed, (_, _) =>
+        {
+            processing = Activity.Current;
+            return Task.CompletedTask;
+        });
+        Assert.NotNull(processing);
+        Assert.Equal(upstream.TraceId, processing.TraceId);
+        Assert.False(processing.Recorded);
+
+        FlushTelemetry();
+        Assert.DoesNotContain(_spans, span => span.TraceId == upstream.TraceId);
+        Assert.Equal(1, MessagesCounted("messaging.client.sent.messages"));
+        Assert.Equal(1, MessagesCounted("messaging.client.consumed.messages"));
+        AssertHistogram("messaging.client.operation.duration", "s", expectedCount: 1);
+        AssertHistogram("messaging.process.duration", "s", expectedCount: 1);
+    }
+
     [Fact]
     public async Task Failed_send_and_failed_processing_set_error_status_and_error_type()
     {
@@ -281,7 +325,7 @@ public sealed class KafkaInstrumentationTests : IDisposable
     private double AssertHistogram(string name, string unit, long expectedCount)
     {
         Assert.Equal(unit, Metric(name).Unit);
-        var points = Points(name);
+        var points = Points(name).Where(p => Tag(p, "messaging.destination.name") == _topic).ToList();
         Assert.Equal(expectedCount, points.Sum(p => p.GetHistogramCount()));
         return points.Sum(p => p.GetHistogramSum());
     }

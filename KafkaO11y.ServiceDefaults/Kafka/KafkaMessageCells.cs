@@ -53,7 +53,20 @@ internal sealed class KafkaSendTopic
     /// <summary>Messages sent (acknowledged) to the topic.</summary>
     public MessageCountCell Sent { get; }
 
-    public static KafkaSendTopic For(string topic) => Topics.GetOrAdd(topic, static name => new KafkaSendTopic(name));
+    // A producer usually sends to one topic, named by the same string every time.
+    [ThreadStatic]
+    private static KafkaSendTopic? _last;
+
+    public static KafkaSendTopic For(string topic)
+    {
+        var last = _last;
+        if (last is not null && last.Name == topic)
+        {
+            return last;
+        }
+
+        return _last = Topics.GetOrAdd(topic, static name => new KafkaSendTopic(name));
+    }
 
     /// <summary>Messages whose send failed with <paramref name="errorType"/>: rare, so looked up each time.</summary>
     public MessageCountCell Failed(string errorType) =>

@@ -32,10 +32,12 @@ internal enum BenchmarkPart
 /// <param name="MemorySeconds">Memory: how long the Producer's generator sends at <paramref name="MemoryRate"/>.</param>
 /// <param name="MemoryRate">Memory: messages per second the Producer's generator sends.</param>
 /// <param name="Sampling">Throughput: the sampling ratios the full variant is measured at, each a variant of its own.</param>
+/// <param name="ChartPath">Throughput: where to write the sampling curve as an SVG chart; null for none.</param>
 /// <param name="Soak">Soak: how long, how fast, how often a fault, and the seed of their order.</param>
 internal sealed record BenchmarkOptions(
     IReadOnlyList<BenchmarkPart> Parts,
     IReadOnlyList<double> Sampling,
+    string? ChartPath,
     int Rounds,
     int Messages,
     int WarmupMessages,
@@ -78,7 +80,7 @@ internal sealed record BenchmarkOptions(
         KafkaO11y.Benchmarks: what the Kafka instrumentation costs, bare vs propagation only vs full.
 
           dotnet run -c Release --project bench/KafkaO11y.Benchmarks -- [--only PART] [--rounds N] [--quick]
-              [--messages M] [--sampling R,R,...] [--latency-seconds S] [--memory-seconds S] [--memory-rate R]
+              [--messages M] [--sampling R,R,...] [--chart FILE] [--latency-seconds S] [--memory-seconds S] [--memory-rate R]
 
           --only PART           throughput, latency, memory or soak; without it the first three run, in that order
           --rounds N            measured rounds of every part that runs; every round runs every variant once,
@@ -92,6 +94,7 @@ internal sealed record BenchmarkOptions(
           --sampling R,R,...    the sampling ratios (0 to 1) of the full variant, each measured as a variant of its
                                 own beside bare and propagation only (default 0,0.01,0.1,1): a parent-based
                                 trace-id-ratio sampler, as OTEL_TRACES_SAMPLER=parentbased_traceidratio sets up
+          --chart FILE          also draw the sampling curve (full / propagation only by ratio) as an SVG chart into FILE
 
           latency               end to end (scheduled send until processed) at 1000 and 10000 msg/s, in this process;
                                 bare, propagation only and full with every span recorded
@@ -126,6 +129,7 @@ internal sealed record BenchmarkOptions(
         int? memoryRate = null;
         var soak = new SoakOptions(DefaultSoakSeconds, DefaultSoakRate, DefaultFaultEvery, Seed: null);
         IReadOnlyList<double> sampling = DefaultSampling;
+        string? chartPath = null;
         var quick = false;
         for (var i = 0; i < args.Length; i++)
         {
@@ -164,6 +168,11 @@ internal sealed record BenchmarkOptions(
                 case "--sampling":
                     sampling = Ratios(args, ref i);
                     break;
+                case "--chart":
+                    chartPath = ++i < args.Length && !args[i].StartsWith("--", StringComparison.Ordinal)
+                        ? args[i]
+                        : throw new ArgumentException("--chart needs the path of the SVG file to write.");
+                    break;
                 case "--quick":
                     quick = true;
                     break;
@@ -178,6 +187,7 @@ internal sealed record BenchmarkOptions(
         return new BenchmarkOptions(
             only is { } part ? [part] : [BenchmarkPart.Throughput, BenchmarkPart.Latency, BenchmarkPart.Memory],
             sampling,
+            chartPath,
             rounds ?? (quick ? QuickRounds : DefaultRounds),
             messageCount,
             // The warm-up round (not reported) brings JIT, tiering and connections to steady state.

@@ -88,6 +88,13 @@ internal static class ThroughputBenchmark
         }
 
         telemetry.Flush(logs: true);
+        if (options.ChartPath is { } chartPath)
+        {
+            await File.WriteAllTextAsync(chartPath, SamplingChart.Render(variants, ValueSizes, results,
+                $"Throughput by sampling ratio, median of {options.Rounds} round(s) x {options.Messages:N0} messages"));
+            Console.Error.WriteLine($"Sampling curve written to {Path.GetFullPath(chartPath)}.");
+        }
+
         return Report.Render(options, variants, ValueSizes, ValueSizes.ToDictionary(size => size, size => consumeTopics[(size, 1)].Partitions),
             results, wallClock.Elapsed);
     }
