@@ -3,6 +3,8 @@ using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Diagnostics;
 using Microsoft.AspNetCore.Diagnostics.HealthChecks;
 using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Routing;
+using System.Text.Json;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Diagnostics.HealthChecks;
 using Microsoft.Extensions.Logging;
@@ -27,7 +29,10 @@ public static class ServiceDefaultsExtensions
         builder.ConfigureOpenTelemetry();
         builder.AddDefaultHealthChecks();
 
-        builder.Services.AddProblemDetails();
+        builder.Services.AddProblemDetails(options => options.CustomizeProblemDetails = DescribeBadRequest);
+        // A body the framework cannot read throws in every environment (by default only in Development),
+        // so that the error handler answers it with a problem that says what is wrong.
+        builder.Services.Configure<RouteHandlerOptions>(options => options.ThrowOnBadRequest = true);
         builder.Services.AddServiceDiscovery();
         builder.Services.ConfigureHttpClientDefaults(http =>
         {
@@ -36,6 +41,20 @@ public static class ServiceDefaultsExtensions
         });
 
         return builder;
+    }
+
+    /// <summary>
+    /// A request the framework rejected says why: for a body that is not valid JSON, or holds a value
+    /// of the wrong type, where (System.Text.Json's message names the path, line and byte).
+    /// </summary>
+    private static void DescribeBadRequest(ProblemDetailsContext context)
+    {
+        if (context.Exception is BadHttpRequestException badRequest)
+        {
+            context.ProblemDetails.Detail = badRequest.InnerException is JsonException json
+                ? $"The request body could not be read: {json.Message}"
+                : badRequest.Message;
+        }
     }
 
     public static TBuilder ConfigureOpenTelemetry<TBuilder>(this TBuilder builder) where TBuilder : IHostApplicationBuilder

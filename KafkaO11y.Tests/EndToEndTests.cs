@@ -243,22 +243,6 @@ public sealed partial class EndToEndTests(EmbeddedAppFixture fixture)
     private static string? Header(Headers headers, string key) =>
         headers.TryGetLastBytes(key, out var value) ? Encoding.UTF8.GetString(value) : null;
 
-    [Theory]
-    [InlineData("{}", "application/json", HttpStatusCode.BadRequest)]
-    [InlineData("{\"payload\":\"   \"}", "application/json", HttpStatusCode.BadRequest)]
-    [InlineData("{\"payload\":", "application/json", HttpStatusCode.BadRequest)]
-    [InlineData("{\"payload\":42}", "application/json", HttpStatusCode.BadRequest)]
-    [InlineData("{\"payload\":\"ok\",\"key\":\"\"}", "application/json", HttpStatusCode.BadRequest)]
-    [InlineData("payload=hello", "text/plain", HttpStatusCode.UnsupportedMediaType)]
-    public async Task Bad_input_to_post_messages_gets_a_problem_response(string body, string contentType, HttpStatusCode expected)
-    {
-        using var producer = fixture.CreateHttpClient("producer");
-        using var response = await producer.PostAsync("/messages", new StringContent(body, Encoding.UTF8, contentType));
-
-        Assert.Equal(expected, response.StatusCode);
-        Assert.Equal("application/problem+json", response.Content.Headers.ContentType?.MediaType);
-    }
-
     [Fact]
     public async Task An_oversized_payload_gets_a_400_that_says_why()
     {

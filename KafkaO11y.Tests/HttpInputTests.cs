@@ -1,5 +1,6 @@
 using System.Net;
 using System.Text;
+using System.Text.Json;
 
 namespace KafkaO11y.Tests;
 
@@ -14,6 +15,9 @@ public sealed class HttpInputTests(EmbeddedAppFixture fixture)
         { "producer", "POST /messages", "null" },
         { "producer", "POST /messages", "{\"payload\":" },
         { "producer", "POST /messages", "{\"payload\":[1,2]}" },
+        { "producer", "POST /messages", "{\"payload\":42}" },
+        { "producer", "POST /messages", "{\"payload\":\"   \"}" },
+        { "producer", "POST /messages", "{\"payload\":\"ok\",\"key\":\"\"}" },
         { "producer", "POST /messages", "{\"payload\":\"ok\",\"key\":\"" + new string('k', 300) + "\"}" },
         { "producer", "PUT /generator", "{\"messagesPerSecond\":-1}" },
         { "producer", "PUT /generator", "{\"messagesPerSecond\":1e9}" },
@@ -48,6 +52,24 @@ public sealed class HttpInputTests(EmbeddedAppFixture fixture)
 
         Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
         Assert.Equal("application/problem+json", response.Content.Headers.ContentType?.MediaType);
+    }
+
+    /// <summary>A body that is not valid JSON, or has a value of the wrong type, is answered with where it went wrong.</summary>
+    [Theory]
+    [InlineData("producer", "POST /messages", "{\"payload\":", "Path: $")]
+    [InlineData("producer", "PUT /generator", "{\"messagesPerSecond\":\"fast\"}", "Path: $.messagesPerSecond")]
+    [InlineData("consumer", "PUT /processing", "{\"failureRate\":\"half\"}", "Path: $.failureRate")]
+    public async Task A_malformed_JSON_body_gets_a_400_problem_saying_where(string service, string endpoint, string body, string where)
+    {
+        using var response = await SendAsync(service, endpoint, new StringContent(body, Encoding.UTF8, "application/json"));
+
+        Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
+        using var problem = JsonDocument.Parse(await response.Content.ReadAsStringAsync());
+        var detail = problem.RootElement.GetProperty("detail").GetString();
+        Assert.NotNull(detail);
+        Assert.StartsWith("The request body could not be read: ", detail);
+        Assert.Contains(where, detail);
+        Assert.Contains("LineNumber", detail);
     }
 
     [Theory]
