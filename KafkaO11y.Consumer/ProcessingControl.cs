@@ -16,15 +16,21 @@ public sealed class SimulatedProcessingException(string message) : Exception(mes
 /// <summary>The processing speed and failure rate, changeable at runtime (dashboard commands, HTTP).</summary>
 public sealed class ProcessingControl(IOptions<ProcessingOptions> options)
 {
+    // Updates come from HTTP requests and dashboard commands at once: each must start from the
+    // settings the previous one left, or one would undo the other. The worker only reads.
+    private readonly Lock _updating = new();
     private volatile ProcessingSettings _settings = new(options.Value.DelayMilliseconds, FailureRate: 0);
 
     public ProcessingSettings Settings => _settings;
 
     public ProcessingSettings Update(ProcessingUpdate update)
     {
-        var current = _settings;
-        _settings = new ProcessingSettings(update.DelayMilliseconds ?? current.DelayMilliseconds, update.FailureRate ?? current.FailureRate);
-        return _settings;
+        lock (_updating)
+        {
+            var current = _settings;
+            return _settings = new ProcessingSettings(
+                update.DelayMilliseconds ?? current.DelayMilliseconds, update.FailureRate ?? current.FailureRate);
+        }
     }
 }
 
