@@ -269,6 +269,77 @@ public sealed class KafkaInstrumentationTests : IDisposable
             p => Tag(p, "messaging.destination.name") == _topic && Tag(p, "error.type") == failure.Error.Code.ToString() && p.GetSumLong() == 1);
     }
 
+    /// <summary>
+    /// A send that fails with something other than Kafka's ProduceException still ends its span with
+    /// an error status and the exception's type, and is counted as a failed send. Here: delivery
+    /// reports are switched off, so Confluent.Kafka refuses the delivery handler every traced send
+    /// needs with an InvalidOperationException.
+    /// </summary>
+    [Fact]
+    public void A_send_that_throws_any_exception_ends_its_span_with_an_error()
+    {
+        using var inner = new ProducerBuilder<string, byte[]>(new ProducerConfig
+        {
+            BootstrapServers = _kafka.BootstrapServers,
+            EnableDeliveryReports = false,
+        }).Build();
+        var producer = new InstrumentedProducer<string, byte[]>(inner, KafkaClientInfo.Unknown);
+
+        var thrown = Record.Exception(() => producer.Produce(_topic, new Message<string, byte[]> { Key = "late", Value = "{}"u8.ToArray() }));
+        FlushTelemetry();
+
+        Assert.NotNull(thrown);
+        Assert.IsNotType<ProduceException<string, byte[]>>(thrown);
+        var send = Assert.Single(_spans, s => s.DisplayName == $"send {_topic}");
+        Assert.Equal(ActivityStatusCode.Error, send.Status);
+        Assert.Equal(thrown.GetType().FullName, send.GetTagItem("error.type"));
+        Assert.Contains(Points("messaging.client.sent.messages"),
+            p => Tag(p, "messaging.destination.name") == _topic && Tag(p, "error.type") == thrown.GetType().FullName && p.GetSumLong() == 1);
+    }
+
+    /// <summary>
+    /// A consumer that has been closed has left its group: its librdkafka statistics (requests, lag)
+    /// stop being reported instead of showing its last values for the rest of the process.
+    /// </summary>
+    [Fact]
+    public async Task A_closed_consumer_stops_reporting_its_statistics()
+    {
+        await Producer.ProduceAsync(_topic, new Message<string, byte[]> { Key = "key-4", Value = "{}"u8.ToArray() });
+        ConsumeOne();
+        var clientName = Consumer.Name;
+        await WaitUntil(() =>
+        {
+            Consumer.Consume(TimeSpan.FromMilliseconds(50));
+            FlushTelemetry();
+            return ClientPoints("messaging.kafka.client.requests", clientName).Count > 0;
+        });
+
+        Consumer.Close();
+        _metrics.Clear();
+        FlushTelemetry();
+
+        Assert.Empty(ClientPoints("messaging.kafka.client.requests", clientName));
+        Assert.Empty(ClientPoints("messaging.kafka.consumer.lag", clientName));
+    }
+
+    /// <summary>The points of a metric reported for one client, over every export since the last clear.</summary>
+    private List<MetricPoint> ClientPoints(string name, string clientName)
+    {
+        var points = new List<MetricPoint>();
+        foreach (var metric in _metrics.Where(m => m.Name == name))
+        {
+            foreach (ref readonly var point in metric.GetMetricPoints())
+            {
+                if (Tag(point, "messaging.client.id") == clientName)
+                {
+                    points.Add(point);
+                }
+            }
+        }
+
+        return points;
+    }
+
     private ConsumeResult<string, byte[]> ConsumeOne()
     {
         Consumer.Subscribe(_topic);

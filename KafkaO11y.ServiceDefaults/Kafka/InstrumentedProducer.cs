@@ -28,7 +28,7 @@ public sealed class InstrumentedProducer<TKey, TValue>(IProducer<TKey, TValue> i
         }
         catch (Exception e)
         {
-            send.Failed(e is ProduceException<TKey, TValue> produce ? produce.Error.Code.ToString() : e.GetType().FullName!, e);
+            send.Failed(ErrorType(e), e);
             throw;
         }
     }
@@ -56,9 +56,11 @@ public sealed class InstrumentedProducer<TKey, TValue>(IProducer<TKey, TValue> i
                 deliveryHandler?.Invoke(report);
             });
         }
-        catch (ProduceException<TKey, TValue> e)
+        catch (Exception e)
         {
-            send.Failed(e.Error.Code.ToString(), e);
+            // Not only ProduceException: a disposed or fatally failed client throws others, and the
+            // span must end either way.
+            send.Failed(ErrorType(e), e);
             throw;
         }
         finally
@@ -67,6 +69,10 @@ public sealed class InstrumentedProducer<TKey, TValue>(IProducer<TKey, TValue> i
             Activity.Current = callersActivity;
         }
     }
+
+    /// <summary>Kafka's error code when Kafka refused the message; otherwise the exception's type.</summary>
+    private static string ErrorType(Exception exception) =>
+        exception is ProduceException<TKey, TValue> produce ? produce.Error.Code.ToString() : exception.GetType().FullName!;
 
     // Everything below is Confluent.Kafka's producer, unchanged.
     public Handle Handle => inner.Handle;

@@ -80,7 +80,7 @@ public static class KafkaClientExtensions
                 $"A Kafka consumer needs a group id: set '{ConsumerSection}:GroupId' in configuration or in the configure callback.");
         }
 
-        builder.Services.AddSingleton(services =>
+        builder.Services.AddSingleton<IConsumer<TKey, TValue>>(services =>
         {
             var info = KafkaClientInfo.From(config);
             var rebalance = new KafkaRebalanceTelemetry(services.GetRequiredService<ILogger<KafkaRebalanceTelemetry>>(), info);
@@ -91,8 +91,9 @@ public static class KafkaClientExtensions
                 .SetPartitionsRevokedHandler((_, partitions) => rebalance.Revoked(partitions))
                 .SetPartitionsLostHandler((_, partitions) => rebalance.Lost(partitions))
                 .Build();
-            KafkaClientRegistry.Register(consumer, info);
-            return consumer;
+            var instrumented = new InstrumentedConsumer<TKey, TValue>(consumer);
+            KafkaClientRegistry.Register(instrumented, info);
+            return instrumented;
         });
         AddHealthCheck<IConsumer<TKey, TValue>>(builder, $"kafka-consumer-{connectionName}");
         return builder;
