@@ -14,7 +14,6 @@ public static class MessagingAttributes
     public const string KafkaMessageKey = "messaging.kafka.message.key";
     public const string ConsumerGroupName = "messaging.consumer.group.name";
     public const string ClientId = "messaging.client.id";
-    public const string MessageId = "messaging.message.id";
     public const string ServerAddress = "server.address";
     public const string ServerPort = "server.port";
     public const string ErrorType = "error.type";
@@ -26,6 +25,5 @@ public static class MessagingAttributes
     {
         public const string Send = "send";
         public const string Process = "process";
-        public const string Receive = "receive";
     }
 }
