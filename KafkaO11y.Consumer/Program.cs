@@ -10,7 +10,7 @@ builder.AddKafkaConsumer<string, byte[]>("kafka");
 // Writes the messages that cannot be processed to the dead-letter topic.
 builder.AddKafkaProducer<string, byte[]>("kafka");
 builder.Services.AddSingleton<KafkaDeadLetterPublisher>();
-builder.Services.AddOptions<MessagingOptions>().BindConfiguration(MessagingOptions.Section).ValidateDataAnnotations().ValidateOnStart();
+builder.AddMessagingOptions();
 builder.Services.AddOptions<ProcessingOptions>().BindConfiguration(ProcessingOptions.Section).ValidateDataAnnotations().ValidateOnStart();
 builder.Services.AddSingleton<ProcessingStats>();
 builder.Services.AddSingleton<ProcessingControl>();

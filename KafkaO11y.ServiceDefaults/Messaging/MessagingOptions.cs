@@ -1,4 +1,6 @@
 using System.ComponentModel.DataAnnotations;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
 
 namespace KafkaO11y.ServiceDefaults.Messaging;
 
@@ -10,4 +12,14 @@ public sealed class MessagingOptions
     /// <summary>The topic the Producer writes and the Consumer reads (the AppHost sets it).</summary>
     [Required]
     public string Topic { get; set; } = "messages";
+}
+
+public static class MessagingOptionsExtensions
+{
+    /// <summary>Binds <see cref="MessagingOptions"/> from the <c>Messaging</c> section, validated when the service starts.</summary>
+    public static TBuilder AddMessagingOptions<TBuilder>(this TBuilder builder) where TBuilder : IHostApplicationBuilder
+    {
+        builder.Services.AddOptions<MessagingOptions>().BindConfiguration(MessagingOptions.Section).ValidateDataAnnotations().ValidateOnStart();
+        return builder;
+    }
 }

@@ -90,12 +90,12 @@ internal static class ServiceMemoryBenchmark
 
         await using var producer = ServiceProcess.Start("Producer", producerAssembly, ServiceEnvironment(variant, "producer", kafka, sink, new()
         {
-            // Only the burst below sends: not the steady 5 msg/s of appsettings.json.
+            // Only the burst below sends: not the steady 5 msg/s of the generator's default.
             ["Generator__Paused"] = "true",
         }));
         await using var consumer = ServiceProcess.Start("Consumer", consumerAssembly, ServiceEnvironment(variant, "consumer", kafka, sink, new()
         {
-            // 20 ms of simulated work per message (appsettings.json) would cap one consumer at 50 msg/s.
+            // 20 ms of simulated work per message (ProcessingOptions' default) would cap one consumer at 50 msg/s.
             ["Processing__DelayMilliseconds"] = "0",
         }));
 

@@ -195,7 +195,7 @@ internal sealed class SoakBenchmark : IAsyncDisposable
         var service = name == "Producer"
             ? ServiceProcess.Start(name, _producerAssembly, ServiceMemoryBenchmark.ServiceEnvironment(ServiceVariant.Instrumented, "producer", _kafka, _sink, new()
             {
-                // Only what this program sends: not the steady 5 msg/s of appsettings.json.
+                // Only what this program sends: not the steady 5 msg/s of the generator's default.
                 ["Generator__Paused"] = "true",
             }))
             : ServiceProcess.Start(name, _consumerAssembly, ServiceMemoryBenchmark.ServiceEnvironment(ServiceVariant.Instrumented, "consumer", _kafka, _sink, new()
