@@ -26,11 +26,7 @@ public static class EmbeddedKafkaCommands
         var resource = kafka.Resource;
         // Undo commands stay enabled: undoing what is not in effect does nothing.
 
-        InteractionInput BrokerArgument() => new()
-        {
-            Name = "broker", Label = "Broker id", InputType = InputType.Number, Required = true, Value = "1",
-            Description = $"1 to {resource.Brokers}",
-        };
+        InteractionInput BrokerArgument() => CommandArguments.Number("broker", "Broker id", "1", $"1 to {resource.Brokers}");
 
         kafka.WithCommand(BrokerDown, "Take a broker down", context => RunAsync(resource, context, cluster =>
         {
@@ -60,7 +56,7 @@ public static class EmbeddedKafkaCommands
 
         kafka.WithCommand(AddLatency, "Add network latency", context => RunAsync(resource, context, cluster =>
         {
-            var latency = TimeSpan.FromMilliseconds(Math.Clamp(Argument(context, "milliseconds", 500), 1, 10_000));
+            var latency = TimeSpan.FromMilliseconds(Math.Clamp(context.Arguments.WholeNumberOf("milliseconds", 500), 1, 10_000));
             cluster.SetRoundTripTime(latency);
             return $"Every broker now answers {latency.TotalMilliseconds} ms late.";
         }), new CommandOptions
@@ -69,7 +65,7 @@ public static class EmbeddedKafkaCommands
             IconName = "Timer",
             Arguments =
             [
-                new InteractionInput { Name = "milliseconds", Label = "Latency (ms)", InputType = InputType.Number, Required = true, Value = "500" },
+                CommandArguments.Number("milliseconds", "Latency (ms)", "500"),
             ],
         });
 
@@ -84,10 +80,10 @@ public static class EmbeddedKafkaCommands
 
         kafka.WithCommand(FailRequests, "Fail requests with a Kafka error", context => RunAsync(resource, context, cluster =>
         {
-            var request = Enum.Parse<KafkaRequest>(Text(context, "request", nameof(KafkaRequest.Produce)));
-            var error = Enum.Parse<KafkaErrorCode>(Text(context, "error", nameof(KafkaErrorCode.NotEnoughReplicas)));
-            var count = Math.Clamp(Argument(context, "count", 20), 1, 100_000);
-            var topic = Text(context, "topic", EveryTopic);
+            var request = Enum.Parse<KafkaRequest>(context.Arguments.TextOf("request", nameof(KafkaRequest.Produce)));
+            var error = Enum.Parse<KafkaErrorCode>(context.Arguments.TextOf("error", nameof(KafkaErrorCode.NotEnoughReplicas)));
+            var count = Math.Clamp(context.Arguments.WholeNumberOf("count", 20), 1, 100_000);
+            var topic = context.Arguments.TextOf("topic", EveryTopic);
             if (topic == EveryTopic)
             {
                 cluster.FailRequests(request, error, count);
@@ -106,14 +102,11 @@ public static class EmbeddedKafkaCommands
             IconName = "ErrorCircle",
             Arguments =
             [
-                Choice<KafkaRequest>("request", "Request", nameof(KafkaRequest.Produce)),
-                Choice<KafkaErrorCode>("error", "Kafka error", nameof(KafkaErrorCode.NotEnoughReplicas)),
-                new InteractionInput { Name = "count", Label = "How many requests", InputType = InputType.Number, Required = true, Value = "20" },
-                new InteractionInput
-                {
-                    Name = "topic", Label = "Topic", InputType = InputType.Choice, Required = true, Value = EveryTopic,
-                    Options = [new(EveryTopic, "Every topic"), .. resource.Topics.Select(t => new KeyValuePair<string, string>(t.Name, t.Name))],
-                },
+                CommandArguments.Choice<KafkaRequest>("request", "Request", nameof(KafkaRequest.Produce)),
+                CommandArguments.Choice<KafkaErrorCode>("error", "Kafka error", nameof(KafkaErrorCode.NotEnoughReplicas)),
+                CommandArguments.Number("count", "How many requests", "20"),
+                CommandArguments.Choice("topic", "Topic", EveryTopic,
+                    [new(EveryTopic, "Every topic"), .. resource.Topics.Select(t => new KeyValuePair<string, string>(t.Name, t.Name))]),
             ],
         });
 
@@ -152,25 +145,9 @@ public static class EmbeddedKafkaCommands
 
     private static int Broker(ExecuteCommandContext context, EmbeddedKafkaResource resource)
     {
-        var broker = Argument(context, "broker", 1);
+        var broker = context.Arguments.WholeNumberOf("broker", 1);
         return broker >= 1 && broker <= resource.Brokers
             ? broker
             : throw new ArgumentException($"There is no broker {broker}; the brokers are 1 to {resource.Brokers}.");
     }
-
-    private static int Argument(ExecuteCommandContext context, string name, int defaultValue) =>
-        context.Arguments.TryGetByName(name, out var input) && int.TryParse(input.Value, out var value) ? value : defaultValue;
-
-    private static string Text(ExecuteCommandContext context, string name, string defaultValue) =>
-        context.Arguments.TryGetByName(name, out var input) && !string.IsNullOrEmpty(input.Value) ? input.Value : defaultValue;
-
-    private static InteractionInput Choice<TEnum>(string name, string label, string value) where TEnum : struct, Enum => new()
-    {
-        Name = name,
-        Label = label,
-        InputType = InputType.Choice,
-        Required = true,
-        Value = value,
-        Options = [.. Enum.GetNames<TEnum>().Select(option => new KeyValuePair<string, string>(option, option))],
-    };
 }
