@@ -12,14 +12,17 @@ var producer = builder.AddProject<Projects.KafkaO11y_Producer>("producer")
 var consumer = builder.AddProject<Projects.KafkaO11y_Consumer>("consumer")
     .WithReplicas(settings.ConsumerReplicas)
     .WithConsumerCommands();
+IResourceBuilder<ProjectResource>[] services = [producer, consumer];
 
 if (settings.Mode == KafkaMode.Embedded)
 {
     // Kafka inside this process; the services send telemetry straight to the Aspire dashboard.
     var kafka = builder.AddEmbeddedKafka("kafka", settings.Brokers, KafkaO11ySettings.Topics)
         .WithFailureCommands();
-    producer.WithKafka(kafka);
-    consumer.WithKafka(kafka);
+    foreach (var service in services)
+    {
+        service.WithKafka(kafka);
+    }
 
     // Prometheus 3 and Alertmanager as local programs, when this machine has them: Prometheus
     // scrapes the services, evaluates the alert rules, and Alertmanager shows alerts in `alerts`.
@@ -39,10 +42,9 @@ if (settings.Mode == KafkaMode.Embedded)
 else
 {
     // Kafka (with a JMX exporter per broker), or the external cluster of ConnectionStrings:kafka.
-    var kafka = settings.ExternalKafka is null
-        ? builder.AddKafkaCluster("kafka", settings.Brokers, settings.KafkaDataVolume)
-        : builder.AddExternalKafka("kafka");
-    var clientSecurity = settings.ExternalKafka is null ? KafkaClientSecurity.None : KafkaClientSecurity.From(builder);
+    var (kafka, clientSecurity) = settings.ExternalKafka is null
+        ? (builder.AddKafkaCluster("kafka", settings.Brokers, settings.KafkaDataVolume), KafkaClientSecurity.None)
+        : (builder.AddExternalKafka("kafka"), KafkaClientSecurity.From(builder));
     var prometheus = builder.AddPrometheus("prometheus");
     foreach (var broker in kafka.Brokers)
     {
@@ -85,8 +87,10 @@ else
         builder.AddKafkaUi("kafka-ui", kafka);
     }
 
-    producer.WithKafka(kafka.Connection).WithKafkaClientSecurity(clientSecurity).WithTelemetryThrough(collector);
-    consumer.WithKafka(kafka.Connection).WithKafkaClientSecurity(clientSecurity).WithTelemetryThrough(collector);
+    foreach (var service in services)
+    {
+        service.WithKafka(kafka.Connection).WithKafkaClientSecurity(clientSecurity).WithTelemetryThrough(collector);
+    }
 }
 
 builder.Build().Run();

@@ -44,7 +44,8 @@ public static class KafkaClusterBuilderExtensions
                 hostBootstrap.AppendLiteral(",");
             }
 
-            hostBootstrap.Append($"{nodes[i].Resource.HostEndpoint.Property(EndpointProperty.HostAndPort)}");
+            // Each node's own connection string: its listener for host processes.
+            hostBootstrap.Append($"{nodes[i].Resource.ConnectionStringExpression}");
         }
 
         var connection = builder.AddConnectionString(name, hostBootstrap.Build());
