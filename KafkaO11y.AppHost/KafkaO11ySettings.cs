@@ -22,6 +22,7 @@ public enum KafkaMode
 /// and <c>ConnectionStrings:kafka</c> for an external cluster.
 /// </summary>
 /// <param name="Mode">The mode in effect (never <see cref="KafkaMode.Auto"/>).</param>
+/// <param name="RequestedMode">The mode configuration asked for: <see cref="KafkaMode.Auto"/> when the AppHost chose.</param>
 /// <param name="ModeReason">Why that mode: the setting, or what Auto found.</param>
 /// <param name="Brokers">Brokers of the cluster the AppHost runs.</param>
 /// <param name="ConsumerReplicas">Consumer instances in the group.</param>
@@ -29,9 +30,12 @@ public enum KafkaMode
 /// <param name="ExternalKafka">Bootstrap servers of a cluster the AppHost does not run, if configured.</param>
 /// <param name="KafkaUi">Run Kafka UI beside Kafka (Containers mode).</param>
 public sealed record KafkaO11ySettings(
-    KafkaMode Mode, string ModeReason, int Brokers, int ConsumerReplicas, bool KafkaDataVolume, string? ExternalKafka, bool KafkaUi = true)
+    KafkaMode Mode, KafkaMode RequestedMode, string ModeReason, int Brokers, int ConsumerReplicas, bool KafkaDataVolume, string? ExternalKafka, bool KafkaUi = true)
 {
     public const string Section = "KafkaO11y";
+
+    /// <summary>Auto found no usable container runtime and runs Embedded instead: the stack is smaller than the user may expect.</summary>
+    public bool FellBackToEmbedded => RequestedMode == KafkaMode.Auto && Mode == KafkaMode.Embedded;
 
     /// <summary>The topic the Producer writes and the Consumer reads.</summary>
     public static readonly KafkaTopic MessagesTopic = new("messages", Partitions: 3);
@@ -59,6 +63,7 @@ public sealed record KafkaO11ySettings(
             external = null;
         }
 
+        var requested = mode;
         var reason = $"{Section}:Mode={mode}";
         if (mode == KafkaMode.Auto)
         {
@@ -77,6 +82,7 @@ public sealed record KafkaO11ySettings(
 
         return new KafkaO11ySettings(
             mode,
+            requested,
             reason,
             Brokers: PositiveInt(section, "Kafka:Brokers", defaultValue: 1),
             ConsumerReplicas: PositiveInt(section, "Consumer:Replicas", defaultValue: 1),

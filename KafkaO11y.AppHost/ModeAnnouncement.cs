@@ -15,7 +15,7 @@ public static class ModeAnnouncement
         {
             var logger = e.Services.GetRequiredService<ILoggerFactory>().CreateLogger("KafkaO11y.AppHost");
             logger.LogInformation("KafkaO11y mode: {Mode} ({Reason})", settings.Mode, settings.ModeReason);
-            if (settings.Mode == KafkaMode.Embedded && settings.ModeReason.StartsWith("Auto", StringComparison.Ordinal))
+            if (settings.FellBackToEmbedded)
             {
                 logger.LogWarning(
                     "No usable container runtime ({Reason}), so Kafka runs embedded and telemetry goes to the Aspire dashboard: " +

@@ -133,10 +133,19 @@ public sealed class AppModelTests(AppHostModels models)
 
         var withRuntime = KafkaO11ySettings.From(configuration, containerRuntimeAnswers: () => null);
         Assert.Equal(KafkaMode.Containers, withRuntime.Mode);
+        Assert.False(withRuntime.FellBackToEmbedded);
 
         var withoutRuntime = KafkaO11ySettings.From(configuration, containerRuntimeAnswers: () => "the container runtime 'docker' is not running");
         Assert.Equal(KafkaMode.Embedded, withoutRuntime.Mode);
+        Assert.True(withoutRuntime.FellBackToEmbedded);
         Assert.Contains("'docker' is not running", withoutRuntime.ModeReason);
+
+        // Asked for, not fallen back to: no warning that something is missing.
+        var asked = KafkaO11ySettings.From(
+            new ConfigurationBuilder().AddInMemoryCollection(new Dictionary<string, string?> { ["KafkaO11y:Mode"] = "Embedded" }).Build(),
+            containerRuntimeAnswers: () => throw new InvalidOperationException("Only Auto asks for a container runtime."));
+        Assert.Equal(KafkaMode.Embedded, asked.Mode);
+        Assert.False(asked.FellBackToEmbedded);
     }
 
     [Fact]
