@@ -17,7 +17,25 @@ public sealed class AppHostModels : IAsyncLifetime
     // Folders a built model laid out (Prometheus's, Alertmanager's): an app that never started does not remove them.
     private readonly List<string> _runFolders = [];
 
-    public async Task<DistributedApplicationModel> BuildAsync(params string[] args)
+    // One model per argument set, shared by every test that asks for it (tests only read a model):
+    // a build takes seconds, and the tests ask for a handful of argument sets many times.
+    private readonly Dictionary<string, Task<DistributedApplicationModel>> _built = [];
+
+    public Task<DistributedApplicationModel> BuildAsync(params string[] args)
+    {
+        var key = string.Join('\n', args);
+        lock (_built)
+        {
+            if (!_built.TryGetValue(key, out var model))
+            {
+                _built[key] = model = BuildNewAsync(args);
+            }
+
+            return model;
+        }
+    }
+
+    private async Task<DistributedApplicationModel> BuildNewAsync(string[] args)
     {
         var builder = await DistributedApplicationTestingBuilder.CreateAsync<Projects.KafkaO11y_AppHost>(args);
         var app = await builder.BuildAsync();

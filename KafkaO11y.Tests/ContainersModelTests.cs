@@ -56,7 +56,7 @@ public sealed class ContainersModelTests(AppHostModels models)
     public async Task Every_bind_mount_source_exists_in_the_repository_or_is_laid_out_from_it(string brokers)
     {
         var model = await models.BuildAsync("--KafkaO11y:Mode=Containers", brokers);
-        var repository = Path.GetFullPath(Path.Combine(AppContext.BaseDirectory, "..", "..", "..", ".."));
+        var repository = Repository.Root;
 
         var mounts = model.Resources.SelectMany(r => r.Annotations.OfType<ContainerMountAnnotation>()
             .Where(m => m.Type == ContainerMountType.BindMount)
