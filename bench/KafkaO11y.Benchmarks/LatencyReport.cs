@@ -20,8 +20,8 @@ internal static class LatencyReport
         text.AppendLine();
         text.AppendLine(Invariant, $"KafkaO11y end-to-end latency at fixed rates, {DateTimeOffset.UtcNow:yyyy-MM-dd HH:mm} UTC: {options.LatencyRounds} round(s), percentiles of all rounds' messages together");
         text.AppendLine();
-        text.AppendLine(Invariant, $"Machine:    {Report.Machine()}");
-        text.AppendLine(Invariant, $"Runtime:    {RuntimeInformation.FrameworkDescription}, {RuntimeInformation.ProcessArchitecture}, {(GCSettings.IsServerGC ? "server" : "workstation")} GC, Confluent.Kafka {typeof(IProducer<,>).Assembly.GetName().Version?.ToString(3)}, librdkafka {Library.VersionString}");
+        text.AppendLine(Invariant, $"Machine:    {ReportFacts.Machine()}");
+        text.AppendLine(Invariant, $"Runtime:    {ReportFacts.Runtime()}");
         text.AppendLine("Kafka:      1 embedded broker (librdkafka mock cluster) in this process; a new topic of 3 partitions per measurement");
         text.AppendLine(Invariant, $"Parameters: {options.LatencyRounds} round(s) x {options.LatencySeconds:0.##} s per rate and variant, the first {LatencyBenchmark.Warmup.TotalSeconds:0.#} s of each not recorded, after an unreported warm-up round{(options.Quick ? " (--quick)" : "")}; variants alternate round by round, in rotating order");
         text.AppendLine(Invariant, $"Producer:   idempotent, acks=all, linger.ms=5; message i sent when due at start + i / rate (nanosleep), {LatencyBenchmark.ValueSize} B value, key: a message id");
@@ -40,7 +40,7 @@ internal static class LatencyReport
                 var pooled = results.Pooled(rate, variant, m => m.SortedLatencies);
                 var perRoundP99 = results.Of(rate, variant).Select(m => Ms(m.SortedLatencies, 0.99)).ToArray();
                 text.AppendLine(Invariant,
-                    $"| {rate:N0} | {variant.Name} | {Ms(pooled, 0.50):F2} | {Ms(pooled, 0.95):F2} | {Ms(pooled, 0.99):F2} | {Ms(pooled, 0.999):F2} | {Ms(pooled, 1):F2} | {Median(perRoundP99):F2} ({perRoundP99.Min():F2} - {perRoundP99.Max():F2}) | {pooled.Length:N0} |");
+                    $"| {rate:N0} | {variant.Name} | {Ms(pooled, 0.50):F2} | {Ms(pooled, 0.95):F2} | {Ms(pooled, 0.99):F2} | {Ms(pooled, 0.999):F2} | {Ms(pooled, 1):F2} | {ReportFacts.Median(perRoundP99):F2} ({perRoundP99.Min():F2} - {perRoundP99.Max():F2}) | {pooled.Length:N0} |");
             }
         }
 
@@ -76,7 +76,7 @@ internal static class LatencyReport
                     ? string.Create(Invariant, $"{measurements.Sum(m => m.ExportedSpans):N0} / {measurements.Sum(m => m.ExpectedSpans):N0}")
                     : "-";
                 text.AppendLine(Invariant,
-                    $"| {rate:N0} | {variant.Name} | {Ms(lags, 0.50):F2} / {Ms(lags, 0.99):F2} / {Ms(lags, 1):F2} | {Median(gcPerSecond):F1} | {OtherCpu(measurements.Select(m => m.OtherCpu))} | {spans} |");
+                    $"| {rate:N0} | {variant.Name} | {Ms(lags, 0.50):F2} / {Ms(lags, 0.99):F2} / {Ms(lags, 1):F2} | {ReportFacts.Median(gcPerSecond):F1} | {OtherCpu(measurements.Select(m => m.OtherCpu))} | {spans} |");
             }
         }
 
@@ -92,16 +92,10 @@ internal static class LatencyReport
     public static string OtherCpu(IEnumerable<double?> shares)
     {
         var known = shares.OfType<double>().ToArray();
-        return known.Length == 0 ? "-" : string.Create(Invariant, $"{Median(known):P0}, {known.Max():P0}");
+        return known.Length == 0 ? "-" : string.Create(Invariant, $"{ReportFacts.Median(known):P0}, {known.Max():P0}");
     }
 
     private static double Ms(long[] sorted, double percentile) =>
         LatencyBenchmark.Milliseconds(LatencyBenchmark.Percentile(sorted, percentile));
 
-    private static double Median(IEnumerable<double> values)
-    {
-        var sorted = values.Order().ToArray();
-        var middle = sorted.Length / 2;
-        return sorted.Length % 2 == 1 ? sorted[middle] : (sorted[middle - 1] + sorted[middle]) / 2;
-    }
 }

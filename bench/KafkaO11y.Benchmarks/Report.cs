@@ -34,10 +34,10 @@ internal sealed class Results
     }
 
     public double MedianRate(Operation operation, int valueSize, Variant variant) =>
-        Report.Median(Of(operation, valueSize, variant).Select(m => m.MessagesPerSecond));
+        ReportFacts.Median(Of(operation, valueSize, variant).Select(m => m.MessagesPerSecond));
 
     public double MedianAllocated(Operation operation, int valueSize, Variant variant) =>
-        Report.Median(Of(operation, valueSize, variant).Select(m => m.AllocatedBytesPerMessage));
+        ReportFacts.Median(Of(operation, valueSize, variant).Select(m => m.AllocatedBytesPerMessage));
 
     public IEnumerable<Measurement> All => _measurements.Values.SelectMany(rounds => rounds.Values);
 }
@@ -54,8 +54,8 @@ internal static class Report
         text.AppendLine();
         text.AppendLine(Invariant, $"KafkaO11y instrumentation throughput, {DateTimeOffset.UtcNow:yyyy-MM-dd HH:mm} UTC: median of {options.Rounds} round(s)");
         text.AppendLine();
-        text.AppendLine(Invariant, $"Machine:    {Machine()}");
-        text.AppendLine(Invariant, $"Runtime:    {RuntimeInformation.FrameworkDescription}, {RuntimeInformation.ProcessArchitecture}, {(GCSettings.IsServerGC ? "server" : "workstation")} GC, Confluent.Kafka {typeof(IProducer<,>).Assembly.GetName().Version?.ToString(3)}, librdkafka {Library.VersionString}");
+        text.AppendLine(Invariant, $"Machine:    {ReportFacts.Machine()}");
+        text.AppendLine(Invariant, $"Runtime:    {ReportFacts.Runtime()}");
         text.AppendLine(Invariant, $"Kafka:      1 embedded broker (librdkafka mock cluster) in this process; produce topics 3 partitions, consume topics {string.Join(" / ", valueSizes.Select(s => $"{consumePartitions[s]} ({s} B)"))} partitions");
         text.AppendLine(Invariant, $"Parameters: {options.Rounds} round(s) x {options.Messages:N0} messages per measurement, after a warm-up round of {options.WarmupMessages:N0}{(options.Quick ? " (--quick)" : "")}; variants alternate round by round, in rotating order");
         text.AppendLine(Invariant, $"Sampling:   full variants sampled by parentbased_traceidratio at {string.Join(", ", sampled.Select(v => Variant.SamplingName(v.Sampling)))}: a producer's sends start traces (the ratio decides), a consumer's spans follow the sampled flag the pre-produced messages carry (written as that ratio decides)");
@@ -103,7 +103,7 @@ internal static class Report
                 var rates = measurements.Select(m => m.MessagesPerSecond).ToArray();
                 var spans = variant.IsInstrumented ? $"{measurements.Sum(m => m.RecordedSpans):N0} / {measurements.Sum(m => m.ExportedSpans):N0}" : "-";
                 text.AppendLine(Invariant,
-                    $"| {operation} | {SizeName(size)} | {variant.Name} | {Median(rates):N0} | {rates.Min():N0} - {rates.Max():N0} | {Median(measurements.Select(m => m.AllocatedBytesPerMessage)):N0} | {Median(measurements.Select(m => m.GcPauseShare)):P1} | {measurements.Sum(m => m.Gen2Collections)} | {spans} |");
+                    $"| {operation} | {SizeName(size)} | {variant.Name} | {ReportFacts.Median(rates):N0} | {rates.Min():N0} - {rates.Max():N0} | {ReportFacts.Median(measurements.Select(m => m.AllocatedBytesPerMessage)):N0} | {ReportFacts.Median(measurements.Select(m => m.GcPauseShare)):P1} | {measurements.Sum(m => m.Gen2Collections)} | {spans} |");
             }
         }
 
@@ -125,32 +125,4 @@ internal static class Report
         string.Create(Invariant, $"{numerator / denominator:F2} ({perRound.Min():F2}-{perRound.Max():F2})");
 
     internal static string SizeName(int size) => size % 1024 == 0 ? $"{size / 1024} KiB" : $"{size} B";
-
-    internal static double Median(IEnumerable<double> values)
-    {
-        var sorted = values.Order().ToArray();
-        var middle = sorted.Length / 2;
-        return sorted.Length % 2 == 1 ? sorted[middle] : (sorted[middle - 1] + sorted[middle]) / 2;
-    }
-
-    internal static string Machine()
-    {
-        string? cpu = null;
-        try
-        {
-            cpu = File.ReadLines("/proc/cpuinfo")
-                .FirstOrDefault(line => line.StartsWith("model name", StringComparison.Ordinal))?
-                .Split(':', 2)[1].Trim();
-        }
-        catch (IOException)
-        {
-        }
-        catch (UnauthorizedAccessException)
-        {
-        }
-
-        var memory = GC.GetGCMemoryInfo().TotalAvailableMemoryBytes / (1024.0 * 1024 * 1024);
-        return string.Create(Invariant,
-            $"{Environment.ProcessorCount} cores{(cpu is null ? "" : $" ({cpu})")}, {memory:F0} GiB, {RuntimeInformation.OSDescription}");
-    }
 }

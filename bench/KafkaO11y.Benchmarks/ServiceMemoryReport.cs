@@ -28,7 +28,7 @@ internal static class ServiceMemoryReport
         text.AppendLine();
         text.AppendLine(Invariant, $"KafkaO11y services' memory under load, {DateTimeOffset.UtcNow:yyyy-MM-dd HH:mm} UTC: median of {options.MemoryRounds} round(s)");
         text.AppendLine();
-        text.AppendLine(Invariant, $"Machine:    {Report.Machine()}");
+        text.AppendLine(Invariant, $"Machine:    {ReportFacts.Machine()}");
         text.AppendLine(Invariant, $"Runtime:    {RuntimeInformation.FrameworkDescription}, {RuntimeInformation.ProcessArchitecture}; the services as built ({Configuration()}), run with `dotnet <service>.dll`, ASPNETCORE_ENVIRONMENT=Production, their own GC settings (server GC)");
         text.AppendLine("Kafka:      1 embedded broker (librdkafka mock cluster) in the benchmark's process, new per measurement; topics messages (3 partitions) and messages.dlq");
         text.AppendLine(Invariant, $"Load:       POST /load: the Producer's generator sends {options.MemoryRate:N0} msg/s for {options.MemorySeconds} s ({(long)options.MemoryRate * options.MemorySeconds:N0} messages); the Consumer with Processing__DelayMilliseconds=0 and fetch.wait.max.ms=10; both log every message at Information, as they do by default");
@@ -42,8 +42,8 @@ internal static class ServiceMemoryReport
         {
             foreach (var (measure, measureOf) in Measures)
             {
-                var bare = Median(uninstrumented.Select(m => Mib(measureOf(serviceOf(m)))));
-                var full = Median(instrumented.Select(m => Mib(measureOf(serviceOf(m)))));
+                var bare = ReportFacts.Median(uninstrumented.Select(m => Mib(measureOf(serviceOf(m)))));
+                var full = ReportFacts.Median(instrumented.Select(m => Mib(measureOf(serviceOf(m)))));
                 var perRound = instrumented.Join(uninstrumented, m => m.Round, m => m.Round,
                     (i, u) => (double)measureOf(serviceOf(i)) / measureOf(serviceOf(u))).ToArray();
                 text.AppendLine(Invariant,
@@ -96,10 +96,4 @@ internal static class ServiceMemoryReport
         typeof(ServiceMemoryReport).Assembly.GetCustomAttributes(typeof(System.Reflection.AssemblyConfigurationAttribute), inherit: false)
             .OfType<System.Reflection.AssemblyConfigurationAttribute>().FirstOrDefault()?.Configuration ?? "unknown configuration";
 
-    private static double Median(IEnumerable<double> values)
-    {
-        var sorted = values.Order().ToArray();
-        var middle = sorted.Length / 2;
-        return sorted.Length % 2 == 1 ? sorted[middle] : (sorted[middle - 1] + sorted[middle]) / 2;
-    }
 }
