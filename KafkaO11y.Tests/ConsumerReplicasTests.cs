@@ -39,7 +39,7 @@ public sealed class ConsumerReplicasTests(TwoConsumersFixture fixture, ITestOutp
         Assert.Equal(2, replicas.Count);
 
         // Both members own partitions before the kill: each one's latest assignment is part of the topic.
-        var startup = await DashboardTelemetry.PollAsync(() => fixture.Dashboard.GetSpansAsync(replicas.Select(r => r.ResourceId), limit: 10_000),
+        var startup = await Poll.UntilAsync(() => fixture.Dashboard.GetSpansAsync(replicas.Select(r => r.ResourceId), limit: 10_000),
             spans => Assignments(spans).Select(a => a.Instance).Distinct().Count() == 2 || spans.Count(s => s.Name == "rebalance") > 5,
             Timeout, "both replicas to report a partition assignment");
         Assert.True(Assignments(startup).Select(a => a.Instance).Distinct().Count() == 2, "assignments: " + string.Join("; ",
@@ -55,20 +55,20 @@ public sealed class ConsumerReplicasTests(TwoConsumersFixture fixture, ITestOutp
             accepted.Add((await response.Content.ReadFromJsonAsync<Published>(token))!);
         });
 
-        await DashboardTelemetry.PollAsync(() => Task.FromResult(accepted.Count), count => count >= Messages / 3, Timeout, "a third of the messages to be sent");
+        await Poll.UntilAsync(() => Task.FromResult(accepted.Count), count => count >= Messages / 3, Timeout, "a third of the messages to be sent");
         var killedAt = DateTimeOffset.UtcNow;
         var victim = replicas[0];
         var killed = await ServiceProcess.KillAsync(fixture.App, "consumer", victim.ResourceId);
         await sending.WaitAsync(Timeout);
 
         // The survivor is given every partition: a rebalance span after the kill whose event names all three.
-        var spans = await DashboardTelemetry.PollAsync(() => fixture.Dashboard.GetSpansAsync(replicas.Select(r => r.ResourceId), limit: 10_000),
+        var spans = await Poll.UntilAsync(() => fixture.Dashboard.GetSpansAsync(replicas.Select(r => r.ResourceId), limit: 10_000),
             spans => Assignments(spans).Any(a => a.Start > killedAt && a.Partitions == "messages[0,1,2]"),
             Timeout, "the surviving consumer's rebalance span assigning it all three partitions");
         var takeover = Assignments(spans).First(a => a.Start > killedAt && a.Partitions == "messages[0,1,2]");
 
         // Nothing lost: the group's commits pass every accepted message (the Consumer commits only what it processed).
-        var committed = await DashboardTelemetry.PollAsync(() => ConsumerGroupOffsets.CommittedAsync(fixture.App, Topic, Enumerable.Range(0, 3)),
+        var committed = await Poll.UntilAsync(() => ConsumerGroupOffsets.CommittedAsync(fixture.App, Topic, Enumerable.Range(0, 3)),
             commits => accepted.All(m => commits.GetValueOrDefault(m.Partition, -1) > m.Offset), Timeout,
             "the group's committed offsets to pass every accepted message");
         output.WriteLine($"accepted: {accepted.Count}; killed {victim.ResourceId} (pid {string.Join(',', killed)}) after {Messages / 3} sends; " +

@@ -37,7 +37,7 @@ public sealed class CrashTests(EmbeddedAppFixture fixture, ITestOutputHelper out
         // Mid-stream: once a third of them is processed, the next message the Consumer takes stays
         // in progress (a minute of "work") and the process is killed inside it.
         var firstOffsets = accepted.GroupBy(m => m.Partition).ToDictionary(g => g.Key, g => g.Min(m => m.Offset));
-        await DashboardTelemetry.PollAsync(StatsAsync,
+        await Poll.UntilAsync(StatsAsync,
             stats => accepted.Count(m => Processed(stats, m)) >= Messages / 3, Timeout, "a third of the messages to be processed");
         using (var consumer = fixture.CreateHttpClient("consumer"))
         {
@@ -53,7 +53,7 @@ public sealed class CrashTests(EmbeddedAppFixture fixture, ITestOutputHelper out
         // Restarted as a user would after a crash (its processing speed is the default again).
         await ServiceProcess.RestartAfterCrashAsync(fixture.App, "consumer", Timeout);
 
-        var afterRestart = await DashboardTelemetry.PollAsync(StatsAsync,
+        var afterRestart = await Poll.UntilAsync(StatsAsync,
             stats => accepted.All(m => Processed(stats, m)), Timeout, "the restarted Consumer to process every accepted message");
 
         // Nothing lost: every offset below the commit was processed before the kill (the Consumer

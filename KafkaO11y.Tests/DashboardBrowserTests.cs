@@ -93,10 +93,10 @@ public sealed class DashboardBrowserTests(EmbeddedAppFixture fixture)
         bool IsSend(DashboardSpan s) => s.Name == "send messages"
             && s.Attributes.GetValueOrDefault("messaging.kafka.offset") == published.Offset.ToString()
             && s.Attributes.GetValueOrDefault("messaging.destination.partition.id") == published.Partition.ToString();
-        var spans = await DashboardTelemetry.PollAsync(() => fixture.Dashboard.GetSpansAsync("producer"),
+        var spans = await Poll.UntilAsync(() => fixture.Dashboard.GetSpansAsync("producer"),
             spans => spans.Any(IsSend), TimeSpan.FromSeconds(60), "the message's send span");
         var traceId = spans.First(IsSend).TraceId;
-        await DashboardTelemetry.PollAsync(() => fixture.Dashboard.GetTraceAsync(traceId),
+        await Poll.UntilAsync(() => fixture.Dashboard.GetTraceAsync(traceId),
             trace => trace.Any(s => s.Service == "consumer"), TimeSpan.FromSeconds(60), "the consumer's span in the trace");
         return traceId;
     }

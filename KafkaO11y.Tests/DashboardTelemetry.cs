@@ -74,27 +74,6 @@ public sealed class DashboardTelemetry(HttpClient dashboard)
         return logs;
     }
 
-    /// <summary>Asks again until <paramref name="condition"/> holds for the answer, or fails after the timeout.</summary>
-    public static async Task<T> PollAsync<T>(Func<Task<T>> query, Func<T, bool> condition, TimeSpan timeout, string what)
-    {
-        using var cancellation = new CancellationTokenSource(timeout);
-        while (true)
-        {
-            var result = await query();
-            if (condition(result))
-            {
-                return result;
-            }
-
-            if (cancellation.IsCancellationRequested)
-            {
-                Assert.Fail($"Timed out after {timeout.TotalSeconds} s waiting for {what}.");
-            }
-
-            await Task.Delay(500);
-        }
-    }
-
     private static async Task<IReadOnlyList<DashboardSpan>> ReadSpansAsync(HttpResponseMessage response)
     {
         response.EnsureSuccessStatusCode();

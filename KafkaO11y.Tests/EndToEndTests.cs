@@ -35,19 +35,19 @@ public sealed partial class EndToEndTests(EmbeddedAppFixture fixture)
         Assert.Equal(Topic, published.Topic);
         Assert.NotEqual(Guid.Empty, published.Id);
 
-        await DashboardTelemetry.PollAsync(
+        await Poll.UntilAsync(
             () => consumer.GetFromJsonAsync<Stats>("/stats")!,
             stats => stats!.Partitions.Any(p => p.Topic == Topic && p.Partition == published.Partition && p.LastOffset >= published.Offset),
             Timeout, "the Consumer's /stats to show the message processed");
 
         // The send span of this message, found by where Kafka put it.
-        var producerSpans = await DashboardTelemetry.PollAsync(
+        var producerSpans = await Poll.UntilAsync(
             () => fixture.Dashboard.GetSpansAsync("producer"),
             spans => spans.Any(s => IsSendOf(s, published)),
             Timeout, "the Producer's send span in the dashboard");
         var send = producerSpans.Single(s => IsSendOf(s, published));
 
-        var trace = await DashboardTelemetry.PollAsync(
+        var trace = await Poll.UntilAsync(
             () => fixture.Dashboard.GetTraceAsync(send.TraceId),
             spans => spans.Any(s => s.Service == "consumer" && s.Name == $"process {Topic}"),
             Timeout, "the Consumer's process span in the same trace");
@@ -107,7 +107,7 @@ public sealed partial class EndToEndTests(EmbeddedAppFixture fixture)
             });
         }
 
-        var trace = await DashboardTelemetry.PollAsync(
+        var trace = await Poll.UntilAsync(
             () => fixture.Dashboard.GetTraceAsync(traceId),
             spans => spans.Any(s => s.Service == "consumer" && s.Name == $"process {Topic}"),
             Timeout, "the Consumer's process span in the external trace");
@@ -144,7 +144,7 @@ public sealed partial class EndToEndTests(EmbeddedAppFixture fixture)
 
         static bool IsDuplicate(DashboardSpan span) =>
             span.Attributes.TryGetValue("kafkao11y.message.duplicate", out var value) && string.Equals(value, "true", StringComparison.OrdinalIgnoreCase);
-        var second = await DashboardTelemetry.PollAsync(
+        var second = await Poll.UntilAsync(
             () => fixture.Dashboard.GetTraceAsync(traceIds[1]),
             spans => spans.Any(s => s.Service == "consumer" && s.Name == $"process {Topic}"),
             Timeout, "the second copy's process span");
@@ -153,7 +153,7 @@ public sealed partial class EndToEndTests(EmbeddedAppFixture fixture)
         Assert.False(IsDuplicate(first.Single(s => s.Service == "consumer" && s.Name == $"process {Topic}")));
 
         // The warning names the message, in the second copy's trace; the first copy's trace has the "Processed" line only.
-        var logs = await DashboardTelemetry.PollAsync(
+        var logs = await Poll.UntilAsync(
             () => fixture.Dashboard.GetLogsAsync("consumer", traceIds[1]),
             records => records.Any(r => r.Body.Contains("Duplicate message", StringComparison.Ordinal)),
             Timeout, "the Consumer's duplicate warning in the second copy's trace");
@@ -236,7 +236,7 @@ public sealed partial class EndToEndTests(EmbeddedAppFixture fixture)
 
         using var consumer = fixture.CreateHttpClient("consumer");
         Assert.Equal(HttpStatusCode.OK, (await consumer.GetAsync("/health")).StatusCode);
-        await DashboardTelemetry.PollAsync(UnprocessedAsync, unprocessed => unprocessed < 50,
+        await Poll.UntilAsync(UnprocessedAsync, unprocessed => unprocessed < 50,
             Timeout, "the Consumer to have moved past the poison messages");
     }
 
@@ -264,7 +264,7 @@ public sealed partial class EndToEndTests(EmbeddedAppFixture fixture)
         try
         {
             // Quiet: nothing produced, everything produced so far processed.
-            await DashboardTelemetry.PollAsync(UnprocessedAsync, unprocessed => unprocessed == 0,
+            await Poll.UntilAsync(UnprocessedAsync, unprocessed => unprocessed == 0,
                 Timeout, "the Consumer to catch up with the paused producer");
 
             var processed = await LastProcessedAsync();
@@ -293,7 +293,7 @@ public sealed partial class EndToEndTests(EmbeddedAppFixture fixture)
         }
 
         // The restarted consumer's first message in each partition is the committed offset: no gap, no repeat.
-        var resumed = await DashboardTelemetry.PollAsync(
+        var resumed = await Poll.UntilAsync(
             async () => (await fixture.CreateHttpClient("consumer").GetFromJsonAsync<Stats>("/stats"))!,
             stats => committed.Keys.All(p => stats.Partitions.Any(q => q.Topic == Topic && q.Partition == p)),
             Timeout, "the restarted Consumer to process every partition");

@@ -74,7 +74,7 @@ public sealed class ResilienceTests(EmbeddedAppFixture fixture, ITestOutputHelpe
         var duplicates = inTopic.Values.Count(count => count > 1);
 
         // What the Consumer got to: every accepted message's offset.
-        await DashboardTelemetry.PollAsync(
+        await Poll.UntilAsync(
             async () => (await fixture.CreateHttpClient("consumer").GetFromJsonAsync<Stats>("/stats"))!,
             stats => accepted.Values.All(m => stats.Partitions.Any(p => p.Topic == Topic && p.Partition == m.Partition && p.LastOffset >= m.Offset)),
             Timeout, "the Consumer to process every accepted message");
@@ -116,12 +116,12 @@ public sealed class ResilienceTests(EmbeddedAppFixture fixture, ITestOutputHelpe
 
         var failedBefore = (await consumer.GetFromJsonAsync<Stats>("/stats"))!.Failed;
         await ExecuteAsync("producer", "send-poison");
-        await DashboardTelemetry.PollAsync(
+        await Poll.UntilAsync(
             async () => (await consumer.GetFromJsonAsync<Stats>("/stats"))!.Failed,
             failed => failed >= failedBefore + 8, Timeout, "the eight poison messages to be dead-lettered");
 
         // The telemetry tells what broke: failed process spans, each followed by its dead-letter send.
-        var errors = await DashboardTelemetry.PollAsync(
+        var errors = await Poll.UntilAsync(
             () => fixture.Dashboard.GetSpansAsync("consumer", errorsOnly: true),
             spans => spans.Count(s => s.Name == $"process {Topic}" && s.Attributes.GetValueOrDefault("messaging.kafka.message.key", "").StartsWith("poison-", StringComparison.Ordinal)) >= 8,
             Timeout, "error spans for the poison messages in the dashboard");

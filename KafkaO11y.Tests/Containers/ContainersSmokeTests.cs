@@ -49,12 +49,12 @@ public sealed class ContainersSmokeTests(ContainersAppFixture fixture)
 
         // Tempo's search API first (what Grafana's search uses), then the whole trace by id.
         var (start, end) = (DateTimeOffset.UtcNow.AddMinutes(-10).ToUnixTimeSeconds(), DateTimeOffset.UtcNow.AddMinutes(10).ToUnixTimeSeconds());
-        await DashboardTelemetry.PollAsync(
+        await Poll.UntilAsync(
             async () => await tempo.GetFromJsonAsync<JsonElement>($"/api/search?tags={Uri.EscapeDataString("service.name=consumer")}&start={start}&end={end}&limit=500"),
             found => found.GetProperty("traces").EnumerateArray().Any(t => SameTraceId(t.GetProperty("traceID").GetString(), traceId)),
             Timeout, "Tempo's search to find the message's trace among the Consumer's");
 
-        var services = await DashboardTelemetry.PollAsync(
+        var services = await Poll.UntilAsync(
             async () => ServiceNames(await tempo.GetFromJsonAsync<JsonElement>($"/api/traces/{traceId}")),
             names => names.Contains("producer") && names.Contains("consumer"),
             Timeout, "Tempo's trace to hold spans of both the Producer and the Consumer");
@@ -70,7 +70,7 @@ public sealed class ContainersSmokeTests(ContainersAppFixture fixture)
         var query = Uri.EscapeDataString($"{{service_name=~\"producer|consumer\"}} | trace_id=\"{traceId}\"");
         var start = DateTimeOffset.UtcNow.AddMinutes(-10).ToUnixTimeMilliseconds() * 1_000_000;
 
-        var services = await DashboardTelemetry.PollAsync(
+        var services = await Poll.UntilAsync(
             async () =>
             {
                 var found = await loki.GetFromJsonAsync<JsonElement>($"/loki/api/v1/query_range?query={query}&start={start}&limit=100");
@@ -95,7 +95,7 @@ public sealed class ContainersSmokeTests(ContainersAppFixture fixture)
         SkipWithoutRuntime();
         await PostMessageAsync($"containers smoke: {metric}");
         using var prometheus = fixture.CreateHttpClient("prometheus");
-        await DashboardTelemetry.PollAsync(
+        await Poll.UntilAsync(
             async () => await prometheus.GetFromJsonAsync<JsonElement>($"/api/v1/query?query={Uri.EscapeDataString(metric)}"),
             found => found.GetProperty("data").GetProperty("result").GetArrayLength() > 0,
             Timeout, $"Prometheus to hold {metric} ({from})");
@@ -137,7 +137,7 @@ public sealed class ContainersSmokeTests(ContainersAppFixture fixture)
         Assert.Equal("ready", status.GetProperty("cluster").GetProperty("status").GetString());
 
         using var prometheus = fixture.CreateHttpClient("prometheus");
-        await DashboardTelemetry.PollAsync(
+        await Poll.UntilAsync(
             async () => await prometheus.GetFromJsonAsync<JsonElement>("/api/v1/alertmanagers"),
             found => found.GetProperty("data").GetProperty("activeAlertmanagers").GetArrayLength() > 0,
             Timeout, "Prometheus to list the Alertmanager as active");

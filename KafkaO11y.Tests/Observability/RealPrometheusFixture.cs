@@ -124,11 +124,11 @@ public sealed class RealPrometheusFixture : IAsyncLifetime
         Alertmanager = new AlertmanagerApi(Client("alertmanager"));
 
         // Both services scraped, and the start-up (group join, first messages) out of every window.
-        await DashboardTelemetry.PollAsync(Prometheus.TargetsAsync,
+        await Poll.UntilAsync(Prometheus.TargetsAsync,
             targets => targets.Count(t => t.Labels["job"] is "producer" or "consumer" && t.Health == "up") == 2,
             StartTimeout, "the producer and consumer to be scraped");
         Start = DateTimeOffset.UtcNow;
-        await DashboardTelemetry.PollAsync(Prometheus.AlertsAsync, alerts => alerts.Count == 0, StartTimeout, "no alert pending or firing after start-up");
+        await Poll.UntilAsync(Prometheus.AlertsAsync, alerts => alerts.Count == 0, StartTimeout, "no alert pending or firing after start-up");
 
         // Second copies of a few messages, as a retrying producer sends them: the duplicates panel's data (no alert).
         await ExecuteAsync(new FaultCommand("producer", "send-duplicates"));
