@@ -12,7 +12,8 @@ namespace KafkaO11y.Consumer;
 /// The consumer group member: consumes the topic, processes each message inside its trace, and
 /// stores its offset only after processing, so that what is committed has been processed
 /// (at-least-once). A message that still fails after its retries (or is malformed) goes to the
-/// dead-letter topic, and the consumer moves on past it. On shutdown it commits and leaves the group.
+/// dead-letter topic, and the consumer moves on past it; if even that fails, the message is read
+/// again rather than skipped. On shutdown it commits and leaves the group.
 /// </summary>
 public sealed partial class ConsumerWorker(
     IConsumer<string, byte[]> consumer,
@@ -39,6 +40,12 @@ public sealed partial class ConsumerWorker(
             },
         })
         .Build();
+
+    // How long to wait before reading again a message whose outcome is not known.
+    private static readonly TimeSpan NoOutcomeDelay = TimeSpan.FromSeconds(1);
+
+    // Set once the current message's dead letter is acknowledged; the loop handles one message at a time.
+    private bool _deadLetterAcknowledged;
 
     // Consume blocks its thread, so the loop gets its own rather than holding up the host's start.
     protected override Task ExecuteAsync(CancellationToken stoppingToken) =>
@@ -82,6 +89,7 @@ public sealed partial class ConsumerWorker(
     private async Task ProcessAsync(ConsumeResult<string, byte[]> consumed, CancellationToken stoppingToken)
     {
         var succeeded = true;
+        _deadLetterAcknowledged = false;
         try
         {
             await consumer.ProcessAsync(consumed, ProcessWithRetriesAsync, stoppingToken);
@@ -91,14 +99,39 @@ public sealed partial class ConsumerWorker(
             // Shutting down mid-message: leave its offset uncommitted, so it is processed again.
             throw;
         }
-        catch (Exception)
+        catch (Exception) when (_deadLetterAcknowledged)
         {
-            // Already dead-lettered and logged inside the message's span.
+            // Failed, and Kafka has its dead letter (logged inside the message's span).
             succeeded = false;
+        }
+        catch (Exception e)
+        {
+            // Neither processed nor dead-lettered (the dead-letter send itself failed in a way it
+            // does not retry): storing its offset would lose it, so it is read again instead.
+            await ConsumeAgainAsync(consumed, e, stoppingToken);
+            return;
         }
 
         consumer.StoreOffset(consumed);
         stats.Passed(consumed.Topic, consumed.Partition.Value, consumed.Offset.Value, succeeded);
+    }
+
+    /// <summary>Rewinds the message's partition to it, so neither it nor anything after it on the partition is committed first.</summary>
+    private async Task ConsumeAgainAsync(ConsumeResult<string, byte[]> consumed, Exception error, CancellationToken stoppingToken)
+    {
+        LogNoOutcome(consumed.Topic, consumed.Partition.Value, consumed.Offset.Value, error.GetType().FullName!, error.Message, NoOutcomeDelay.TotalMilliseconds, error);
+        try
+        {
+            consumer.Seek(consumed.TopicPartitionOffset);
+        }
+        catch (KafkaException e)
+        {
+            // The partition was revoked meanwhile: its next owner starts from the committed
+            // offset, which is not past this message.
+            LogSeekFailed(consumed.Topic, consumed.Partition.Value, e.Error.Reason);
+        }
+
+        await Task.Delay(NoOutcomeDelay, stoppingToken);
     }
 
     private async Task ProcessWithRetriesAsync(ConsumeResult<string, byte[]> consumed, CancellationToken cancellationToken)
@@ -113,10 +146,18 @@ public sealed partial class ConsumerWorker(
         catch (Exception e) when (e is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
         {
             await deadLetters.PublishAsync(consumed, e, cancellationToken);
+            _deadLetterAcknowledged = true;
             // The process span records the failure.
             throw;
         }
     }
+
+    [LoggerMessage(Level = LogLevel.Error,
+        Message = "{Topic} partition {Partition} offset {Offset} was neither processed nor dead-lettered ({ErrorType}: {ErrorMessage}); its offset is not stored and it is read again in {DelayMilliseconds} ms")]
+    private partial void LogNoOutcome(string topic, int partition, long offset, string errorType, string errorMessage, double delayMilliseconds, Exception error);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Could not rewind {Topic} partition {Partition} ({Reason}); its next owner reads it from the committed offset")]
+    private partial void LogSeekFailed(string topic, int partition, string reason);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Subscribed to {Topic}")]
     private partial void LogSubscribed(string topic);

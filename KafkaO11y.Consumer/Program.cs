@@ -1,7 +1,5 @@
 using Confluent.Kafka;
 using KafkaO11y.Consumer;
-using KafkaO11y.ServiceDefaults.Kafka;
-using KafkaO11y.ServiceDefaults.Messaging;
 
 var builder = WebApplication.CreateBuilder(args);
 
@@ -9,13 +7,7 @@ builder.AddServiceDefaults();
 builder.AddKafkaConsumer<string, byte[]>("kafka");
 // Writes the messages that cannot be processed to the dead-letter topic.
 builder.AddKafkaProducer<string, byte[]>("kafka");
-builder.Services.AddSingleton<KafkaDeadLetterPublisher>();
-builder.AddMessagingOptions();
-builder.Services.AddOptions<ProcessingOptions>().BindConfiguration(ProcessingOptions.Section).ValidateDataAnnotations().ValidateOnStart();
-builder.Services.AddSingleton<ProcessingStats>();
-builder.Services.AddSingleton<ProcessingControl>();
-builder.Services.AddSingleton<MessageProcessor>();
-builder.Services.AddHostedService<ConsumerWorker>();
+builder.AddMessageProcessing();
 
 var app = builder.Build();
 

@@ -1,0 +1,23 @@
+using KafkaO11y.ServiceDefaults.Kafka;
+using KafkaO11y.ServiceDefaults.Messaging;
+
+namespace KafkaO11y.Consumer;
+
+public static class ProcessingServiceExtensions
+{
+    /// <summary>
+    /// The Consumer's work: the group member that consumes, processes and dead-letters, with its
+    /// settings, its figures and its runtime control. Kafka clients are registered by the caller.
+    /// </summary>
+    public static IHostApplicationBuilder AddMessageProcessing(this IHostApplicationBuilder builder)
+    {
+        builder.AddMessagingOptions();
+        builder.Services.AddOptions<ProcessingOptions>().BindConfiguration(ProcessingOptions.Section).ValidateDataAnnotations().ValidateOnStart();
+        builder.Services.AddSingleton<KafkaDeadLetterPublisher>();
+        builder.Services.AddSingleton<ProcessingStats>();
+        builder.Services.AddSingleton<ProcessingControl>();
+        builder.Services.AddSingleton<MessageProcessor>();
+        builder.Services.AddHostedService<ConsumerWorker>();
+        return builder;
+    }
+}
