@@ -48,7 +48,11 @@ public sealed class KafkaInstrumentationTests : IDisposable
         builder.Configuration["Kafka:Consumer:AutoCommitIntervalMs"] = "100";
         builder.AddKafkaProducer<string, byte[]>("kafka");
         builder.AddKafkaConsumer<string, byte[]>("kafka");
-        builder.Logging.AddOpenTelemetry(logging => logging.AddInMemoryExporter(_logs));
+        builder.Logging.AddOpenTelemetry(logging =>
+        {
+            logging.IncludeFormattedMessage = true;
+            logging.AddInMemoryExporter(_logs);
+        });
         builder.Services.AddOpenTelemetry()
             .WithTracing(tracing => tracing
                 // OpenTelemetry's default: every new trace recorded, a child sampled as its parent was.
@@ -180,13 +184,13 @@ public sealed class KafkaInstrumentationTests : IDisposable
 
         // Give librdkafka a few statistics intervals (100 ms here) to report. A consumer delivers its
         // statistics from within Consume, as the Consumer service's loop calls it all the time.
-        await WaitUntil(() =>
+        await Poll.UntilAsync(() =>
         {
             Consumer.Consume(TimeSpan.FromMilliseconds(50));
             FlushTelemetry();
             return _metrics.Any(m => m.Name == "messaging.kafka.consumer.lag")
                 && _metrics.Any(m => m.Name == "messaging.kafka.client.broker.rtt.average");
-        });
+        }, Timeout, "the consumer's lag and broker round-trip statistics to be reported");
 
         Assert.Equal(1, MessagesCounted("messaging.client.sent.messages"));
         Assert.Equal(1, MessagesCounted("messaging.client.consumed.messages"));
@@ -298,6 +302,72 @@ public sealed class KafkaInstrumentationTests : IDisposable
     }
 
     /// <summary>
+    /// librdkafka's own errors and log lines (here: the broker going away) reach OpenTelemetry as
+    /// log records of category <c>KafkaO11y.Kafka</c>, at a level that says how bad, rather than the
+    /// process's stderr.
+    /// </summary>
+    [Fact]
+    public async Task A_broker_going_down_is_logged_by_the_clients_as_errors_through_ILogger()
+    {
+        await Producer.ProduceAsync(_topic, new Message<string, byte[]> { Key = "key-6", Value = "{}"u8.ToArray() });
+        ConsumeOne();
+
+        _kafka.SetBrokerDown(1);
+        try
+        {
+            await Poll.UntilAsync(() =>
+            {
+                Consumer.Consume(TimeSpan.FromMilliseconds(50));
+                FlushTelemetry();
+                return ClientErrors().Any(l => l.FormattedMessage!.Contains("brokers are down", StringComparison.Ordinal));
+            }, Timeout, "the clients to log that the broker is down");
+        }
+        finally
+        {
+            _kafka.SetBrokerUp(1);
+        }
+
+        var error = ClientErrors().First(l => l.FormattedMessage!.Contains("brokers are down", StringComparison.Ordinal));
+        Assert.Equal(LogLevel.Error, error.LogLevel);
+        Assert.Contains(error.Attributes!, a => a.Key == "Code" && a.Value?.ToString() == nameof(ErrorCode.Local_AllBrokersDown));
+
+        IEnumerable<LogRecord> ClientErrors() =>
+            _logs.Where(l => l.CategoryName == "KafkaO11y.Kafka" && l.LogLevel >= LogLevel.Error).ToList();
+    }
+
+    /// <summary>
+    /// A statistics document the metrics cannot read (a field missing, as a librdkafka that renamed
+    /// one would send, or not JSON at all) is logged and skipped. Confluent.Kafka rethrows whatever
+    /// the statistics handler throws from the consumer's next <c>Consume</c>, which would end the
+    /// Consumer's loop: so the handler must not throw, and the consumer and its metrics go on.
+    /// </summary>
+    [Fact]
+    public async Task A_statistics_document_that_cannot_be_read_is_logged_and_skipped_and_the_consumer_goes_on()
+    {
+        var statistics = _host.Services.GetRequiredService<KafkaStatisticsCollector>();
+        var client = new KafkaClientInfo("instrumentation-test-consumer", null, null, "instrumentation-test-group");
+        // What librdkafka's callback hands over, on the thread that calls Consume.
+        statistics.Receive(client, """{"name": "instrumentation-test-consumer#consumer-99", "type": "consumer", "msg_cnt": 0}""");
+        statistics.Receive(client, "not JSON");
+
+        await Producer.ProduceAsync(_topic, new Message<string, byte[]> { Key = "key-5", Value = "{}"u8.ToArray() });
+        ConsumeOne();
+        await Poll.UntilAsync(() =>
+        {
+            Consumer.Consume(TimeSpan.FromMilliseconds(50));
+            FlushTelemetry();
+            return _metrics.Any(m => m.Name == "messaging.kafka.client.requests")
+                && _logs.Count(IsSkippedDocument) == 2;
+        }, Timeout, "the good statistics to be reported and the two bad documents to be logged");
+
+        Assert.Contains(_logs.Where(IsSkippedDocument), l => l.LogLevel == LogLevel.Warning && l.FormattedMessage!.Contains("msg_size", StringComparison.Ordinal));
+        Assert.Empty(ClientPoints("messaging.kafka.client.requests", "instrumentation-test-consumer#consumer-99"));
+
+        static bool IsSkippedDocument(LogRecord log) =>
+            log.FormattedMessage?.StartsWith("Skipped a librdkafka statistics document", StringComparison.Ordinal) == true;
+    }
+
+    /// <summary>
     /// A consumer that has been closed has left its group: its librdkafka statistics (requests, lag)
     /// stop being reported instead of showing its last values for the rest of the process.
     /// </summary>
@@ -307,12 +377,12 @@ public sealed class KafkaInstrumentationTests : IDisposable
         await Producer.ProduceAsync(_topic, new Message<string, byte[]> { Key = "key-4", Value = "{}"u8.ToArray() });
         ConsumeOne();
         var clientName = Consumer.Name;
-        await WaitUntil(() =>
+        await Poll.UntilAsync(() =>
         {
             Consumer.Consume(TimeSpan.FromMilliseconds(50));
             FlushTelemetry();
             return ClientPoints("messaging.kafka.client.requests", clientName).Count > 0;
-        });
+        }, Timeout, "the consumer's request statistics to be reported");
 
         Consumer.Close();
         _metrics.Clear();
@@ -362,16 +432,6 @@ public sealed class KafkaInstrumentationTests : IDisposable
         _metrics.Clear();
         _host.Services.GetRequiredService<MeterProvider>().ForceFlush();
         _host.Services.GetRequiredService<LoggerProvider>().ForceFlush();
-    }
-
-    private static async Task WaitUntil(Func<bool> condition)
-    {
-        var deadline = Stopwatch.StartNew();
-        while (!condition())
-        {
-            Assert.True(deadline.Elapsed < Timeout, "The condition did not become true in time.");
-            await Task.Delay(100);
-        }
     }
 
     private Metric Metric(string name) => _metrics.Last(m => m.Name == name);

@@ -8,21 +8,25 @@ namespace KafkaO11y.ServiceDefaults.Kafka;
 /// must not go on showing lag), as <see cref="InstrumentedProducer{TKey,TValue}"/> does for a
 /// producer. Its messages are traced by <see cref="KafkaConsumerInstrumentation.ProcessAsync"/>.
 /// </summary>
-public sealed class InstrumentedConsumer<TKey, TValue>(IConsumer<TKey, TValue> inner) : IConsumer<TKey, TValue>
+public sealed class InstrumentedConsumer<TKey, TValue>(IConsumer<TKey, TValue> inner, KafkaClientInfo client, KafkaStatisticsMetrics? statistics = null)
+    : IConsumer<TKey, TValue>
 {
+    /// <summary>What the traces need of the client that Kafka's client API does not tell (without a call into librdkafka per message).</summary>
+    public KafkaClientInfo Client { get; } = client;
+
     // Read now: a consumer's name is gone once Close() destroyed its handle.
     private readonly string _name = inner.Name;
 
     public void Close()
     {
         inner.Close();
-        KafkaStatisticsMetrics.Forget(_name);
+        statistics?.Forget(_name);
     }
 
     public void Dispose()
     {
         inner.Dispose();
-        KafkaStatisticsMetrics.Forget(_name);
+        statistics?.Forget(_name);
     }
 
     // Everything below is Confluent.Kafka's consumer, unchanged.

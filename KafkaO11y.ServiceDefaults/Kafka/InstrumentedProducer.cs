@@ -6,9 +6,10 @@ namespace KafkaO11y.ServiceDefaults.Kafka;
 /// <summary>
 /// A producer that traces every send as a <c>send {topic}</c> span (kind Producer), puts that span's
 /// context into the message headers, and records the messaging metrics. Everything else is passed
-/// to the wrapped Confluent.Kafka producer as it is.
+/// to the wrapped Confluent.Kafka producer as it is. Once disposed, its librdkafka statistics
+/// (<paramref name="statistics"/>) stop being reported.
 /// </summary>
-public sealed class InstrumentedProducer<TKey, TValue>(IProducer<TKey, TValue> inner, KafkaClientInfo client)
+public sealed class InstrumentedProducer<TKey, TValue>(IProducer<TKey, TValue> inner, KafkaClientInfo client, KafkaStatisticsMetrics? statistics = null)
     : IProducer<TKey, TValue>
 {
     public Task<DeliveryResult<TKey, TValue>> ProduceAsync(
@@ -93,7 +94,7 @@ public sealed class InstrumentedProducer<TKey, TValue>(IProducer<TKey, TValue> i
 
     public void Dispose()
     {
-        KafkaStatisticsMetrics.Forget(inner.Name);
+        statistics?.Forget(inner.Name);
         inner.Dispose();
     }
 }

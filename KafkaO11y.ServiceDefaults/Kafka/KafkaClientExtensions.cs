@@ -11,7 +11,8 @@ namespace Microsoft.Extensions.Hosting;
 
 /// <summary>
 /// Kafka clients for the services, doing the job Aspire.Confluent.Kafka would: configuration
-/// binding, the <c>kafka</c> connection string, a health check, tracing and metrics.
+/// binding, the <c>kafka</c> connection string, a health check, tracing, metrics (librdkafka statistics
+/// included) and librdkafka's logs and errors as log records.
 /// </summary>
 /// <remarks>
 /// Configuration: <c>ConnectionStrings:{name}</c> is the bootstrap servers; the section
@@ -45,13 +46,18 @@ public static class KafkaClientExtensions
         BindClientConfig(builder.Configuration, connectionName, ProducerSection, config);
         configure?.Invoke(config);
 
-        builder.Services.AddSingleton<IProducer<TKey, TValue>>(_ =>
+        AddStatistics(builder);
+        builder.Services.AddSingleton<IProducer<TKey, TValue>>(services =>
         {
             var info = KafkaClientInfo.From(config);
+            var statistics = services.GetRequiredService<KafkaStatisticsCollector>();
+            var log = KafkaClientLogging.CreateLogger(services);
             var producer = new ProducerBuilder<TKey, TValue>(config)
-                .SetStatisticsHandler((_, json) => KafkaStatisticsMetrics.Update(json, info))
+                .SetStatisticsHandler((_, json) => statistics.Receive(info, json))
+                .SetLogHandler((_, message) => KafkaClientLogging.Log(log, message))
+                .SetErrorHandler((client, error) => KafkaClientLogging.Error(log, client.Name, error))
                 .Build();
-            return new InstrumentedProducer<TKey, TValue>(producer, info);
+            return new InstrumentedProducer<TKey, TValue>(producer, info, services.GetRequiredService<KafkaStatisticsMetrics>());
         });
         AddHealthCheck<IProducer<TKey, TValue>>(builder, $"kafka-producer-{connectionName}");
         return builder;
@@ -80,20 +86,23 @@ public static class KafkaClientExtensions
                 $"A Kafka consumer needs a group id: set '{ConsumerSection}:GroupId' in configuration or in the configure callback.");
         }
 
+        AddStatistics(builder);
         builder.Services.AddSingleton<IConsumer<TKey, TValue>>(services =>
         {
             var info = KafkaClientInfo.From(config);
+            var statistics = services.GetRequiredService<KafkaStatisticsCollector>();
             var rebalance = new KafkaRebalanceTelemetry(services.GetRequiredService<ILogger<KafkaRebalanceTelemetry>>(), info);
             // Each handler only reports: Confluent.Kafka then assigns or unassigns the partitions itself.
+            var log = KafkaClientLogging.CreateLogger(services);
             var consumer = new ConsumerBuilder<TKey, TValue>(config)
-                .SetStatisticsHandler((_, json) => KafkaStatisticsMetrics.Update(json, info))
+                .SetStatisticsHandler((_, json) => statistics.Receive(info, json))
+                .SetLogHandler((_, message) => KafkaClientLogging.Log(log, message))
+                .SetErrorHandler((client, error) => KafkaClientLogging.Error(log, client.Name, error))
                 .SetPartitionsAssignedHandler((_, partitions) => rebalance.Assigned(partitions))
                 .SetPartitionsRevokedHandler((_, partitions) => rebalance.Revoked(partitions))
                 .SetPartitionsLostHandler((_, partitions) => rebalance.Lost(partitions))
                 .Build();
-            var instrumented = new InstrumentedConsumer<TKey, TValue>(consumer);
-            KafkaClientRegistry.Register(instrumented, info);
-            return instrumented;
+            return new InstrumentedConsumer<TKey, TValue>(consumer, info, services.GetRequiredService<KafkaStatisticsMetrics>());
         });
         AddHealthCheck<IConsumer<TKey, TValue>>(builder, $"kafka-consumer-{connectionName}");
         return builder;
@@ -105,8 +114,8 @@ public static class KafkaClientExtensions
 
     /// <summary>Collects the messaging metrics and the librdkafka statistics metrics.</summary>
     /// <remarks>
-    /// The statistics instruments are created with the first client's first statistics; a meter
-    /// provider listening to the meter picks up instruments published after it started.
+    /// The statistics instruments are created with the first client; a meter provider listening to
+    /// the meter picks up instruments published after it started.
     /// </remarks>
     public static MeterProviderBuilder AddKafkaInstrumentation(this MeterProviderBuilder metrics) =>
         metrics.AddMeter(KafkaTelemetry.MeterName);
@@ -127,6 +136,20 @@ public static class KafkaClientExtensions
                 $"No Kafka bootstrap servers: set the connection string 'ConnectionStrings:{connectionName}' " +
                 $"(the AppHost does it with WithReference) or '{section}:BootstrapServers'.");
         }
+    }
+
+    // Once per service provider, however many clients: the metrics and the background service that feeds them.
+    private static void AddStatistics(IHostApplicationBuilder builder)
+    {
+        if (builder.Services.Any(service => service.ServiceType == typeof(KafkaStatisticsCollector)))
+        {
+            return;
+        }
+
+        builder.Services.AddMetrics();
+        builder.Services.AddSingleton<KafkaStatisticsMetrics>();
+        builder.Services.AddSingleton<KafkaStatisticsCollector>();
+        builder.Services.AddHostedService(services => services.GetRequiredService<KafkaStatisticsCollector>());
     }
 
     private static void AddHealthCheck<TClient>(IHostApplicationBuilder builder, string name) where TClient : IClient =>

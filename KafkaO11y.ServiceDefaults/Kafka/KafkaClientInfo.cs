@@ -1,4 +1,3 @@
-using System.Runtime.CompilerServices;
 using Confluent.Kafka;
 
 namespace KafkaO11y.ServiceDefaults.Kafka;
@@ -33,19 +32,4 @@ public sealed record KafkaClientInfo(string? ClientId, string? ServerAddress, in
 
         return new KafkaClientInfo(config.ClientId, host, port, (config as ConsumerConfig)?.GroupId);
     }
-}
-
-/// <summary>
-/// Clients built by this integration, by instance: looked up for every consumed message, so no
-/// call into librdkafka (<c>IClient.Name</c> is one, and allocates a string) and nothing to forget
-/// when a client is disposed and collected.
-/// </summary>
-internal static class KafkaClientRegistry
-{
-    private static readonly ConditionalWeakTable<IClient, KafkaClientInfo> Clients = new();
-
-    public static void Register(IClient client, KafkaClientInfo info) => Clients.AddOrUpdate(client, info);
-
-    public static KafkaClientInfo Get(IClient client) =>
-        Clients.TryGetValue(client, out var info) ? info : KafkaClientInfo.Unknown;
 }

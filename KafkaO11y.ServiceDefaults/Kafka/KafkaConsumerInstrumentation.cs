@@ -25,7 +25,8 @@ public static class KafkaConsumerInstrumentation
         ArgumentNullException.ThrowIfNull(consumed);
         ArgumentNullException.ThrowIfNull(process);
 
-        return ProcessAsync(KafkaClientRegistry.Get(consumer), consumed, process, cancellationToken);
+        var client = consumer is InstrumentedConsumer<TKey, TValue> instrumented ? instrumented.Client : KafkaClientInfo.Unknown;
+        return ProcessAsync(client, consumed, process, cancellationToken);
     }
 
     internal static async Task ProcessAsync<TKey, TValue>(

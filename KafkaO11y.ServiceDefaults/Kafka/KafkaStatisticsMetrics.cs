@@ -1,22 +1,29 @@
 using System.Collections.Concurrent;
 using System.Diagnostics.Metrics;
-using System.Text.Json;
 
 namespace KafkaO11y.ServiceDefaults.Kafka;
 
 /// <summary>
-/// Turns librdkafka's statistics (the JSON document it emits every <c>statistics.interval.ms</c>)
-/// into OpenTelemetry metrics: client queue depth, request and byte totals, broker round-trip time,
-/// consumer lag per partition and rebalances. The last document of each client is kept and read
-/// by observable instruments when metrics are collected.
+/// librdkafka's statistics as OpenTelemetry metrics: client queue depth, request and byte totals,
+/// broker round-trip time, consumer lag per partition and rebalances. The newest document of each
+/// client is kept and read by observable instruments when metrics are collected.
 /// </summary>
-public static class KafkaStatisticsMetrics
+/// <remarks>
+/// One per service provider, on a meter from its <see cref="IMeterFactory"/>: disposing the host
+/// disposes the meter, and another host (a test's) has its own.
+/// </remarks>
+public sealed class KafkaStatisticsMetrics
 {
-    private static readonly ConcurrentDictionary<string, ClientStatistics> Latest = new();
+    private const double MicrosecondsPerSecond = 1_000_000;
 
-    static KafkaStatisticsMetrics()
+    private readonly ConcurrentDictionary<string, ClientMeasurements> _latest = new();
+
+    // Clients closed or disposed: a document still queued for one is dropped, not reported again.
+    private readonly ConcurrentDictionary<string, byte> _forgotten = new();
+
+    public KafkaStatisticsMetrics(IMeterFactory meterFactory)
     {
-        var meter = KafkaTelemetry.Meter;
+        var meter = meterFactory.Create(KafkaTelemetry.MeterName);
         meter.CreateObservableGauge("messaging.kafka.client.queue.messages",
             () => Each(s => s.QueueMessages), "{message}", "Messages waiting in the client's queues (producer: not yet acknowledged).");
         meter.CreateObservableGauge("messaging.kafka.client.queue.size",
@@ -39,34 +46,39 @@ public static class KafkaStatisticsMetrics
             () => EachConsumer(s => s.Rebalances), "{rebalance}", "Consumer group rebalances this client took part in.");
     }
 
-    /// <summary>Keeps the newest statistics document of a client (called from its statistics handler).</summary>
-    public static void Update(string statisticsJson, KafkaClientInfo client)
+    /// <summary>Keeps a client's newest statistics (called by <see cref="KafkaStatisticsCollector"/>, off librdkafka's thread).</summary>
+    public void Update(LibrdkafkaStatistics statistics, KafkaClientInfo client)
     {
-        var statistics = ClientStatistics.Parse(statisticsJson, client);
-        Latest[statistics.Name] = statistics;
+        if (!_forgotten.ContainsKey(statistics.Name))
+        {
+            _latest[statistics.Name] = ClientMeasurements.From(statistics, client);
+        }
     }
 
-    /// <summary>Stops reporting a client that has been disposed.</summary>
-    public static void Forget(string clientName) => Latest.TryRemove(clientName, out _);
+    /// <summary>Stops reporting a client that has been closed or disposed.</summary>
+    public void Forget(string clientName)
+    {
+        _forgotten[clientName] = 0;
+        _latest.TryRemove(clientName, out _);
+    }
 
-    private static IEnumerable<Measurement<long>> Each(Func<ClientStatistics, long> value) =>
-        Latest.Values.Select(s => new Measurement<long>(value(s), s.Tags));
+    private IEnumerable<Measurement<long>> Each(Func<ClientMeasurements, long> value) =>
+        _latest.Values.Select(s => new Measurement<long>(value(s), s.Tags));
 
-    private static IEnumerable<Measurement<long>> EachConsumer(Func<ClientStatistics, long> value) =>
-        Latest.Values.Where(s => s.IsConsumer).Select(s => new Measurement<long>(value(s), s.Tags));
+    private IEnumerable<Measurement<long>> EachConsumer(Func<ClientMeasurements, long> value) =>
+        _latest.Values.Where(s => s.IsConsumer).Select(s => new Measurement<long>(value(s), s.Tags));
 
-    private static IEnumerable<Measurement<double>> EachBroker(Func<BrokerStatistics, double> value) =>
-        Latest.Values.SelectMany(s => s.Brokers.Select(b => new Measurement<double>(value(b), b.Tags)));
+    private IEnumerable<Measurement<double>> EachBroker(Func<BrokerMeasurements, double> value) =>
+        _latest.Values.SelectMany(s => s.Brokers.Select(b => new Measurement<double>(value(b), b.Tags)));
 
-    private static IEnumerable<Measurement<long>> EachPartitionLag() =>
-        Latest.Values.SelectMany(s => s.PartitionLags.Select(p => new Measurement<long>(p.Lag, p.Tags)));
+    private IEnumerable<Measurement<long>> EachPartitionLag() =>
+        _latest.Values.SelectMany(s => s.PartitionLags.Select(p => new Measurement<long>(p.Lag, p.Tags)));
 
-    private sealed record BrokerStatistics(double RttAverageSeconds, double RttP99Seconds, KeyValuePair<string, object?>[] Tags);
+    private sealed record BrokerMeasurements(double RttAverageSeconds, double RttP99Seconds, KeyValuePair<string, object?>[] Tags);
 
     private sealed record PartitionLag(long Lag, KeyValuePair<string, object?>[] Tags);
 
-    private sealed record ClientStatistics(
-        string Name,
+    private sealed record ClientMeasurements(
         bool IsConsumer,
         long QueueMessages,
         long QueueBytes,
@@ -75,86 +87,55 @@ public static class KafkaStatisticsMetrics
         long BytesSent,
         long BytesReceived,
         long Rebalances,
-        BrokerStatistics[] Brokers,
+        BrokerMeasurements[] Brokers,
         PartitionLag[] PartitionLags,
         KeyValuePair<string, object?>[] Tags)
     {
-        private const double MicrosecondsPerSecond = 1_000_000;
-
-        // Field names from librdkafka's STATISTICS.md.
-        public static ClientStatistics Parse(string json, KafkaClientInfo client)
+        public static ClientMeasurements From(LibrdkafkaStatistics statistics, KafkaClientInfo client)
         {
-            using var document = JsonDocument.Parse(json);
-            var root = document.RootElement;
-            var name = root.GetProperty("name").GetString() ?? "unknown";
-            var isConsumer = root.GetProperty("type").GetString() == "consumer";
             KeyValuePair<string, object?>[] clientTags =
             [
                 new(MessagingAttributes.System, MessagingAttributes.KafkaSystem),
-                new(MessagingAttributes.ClientId, name),
+                new(MessagingAttributes.ClientId, statistics.Name),
             ];
 
-            var brokers = new List<BrokerStatistics>();
-            if (root.TryGetProperty("brokers", out var brokersElement))
-            {
-                foreach (var broker in brokersElement.EnumerateObject())
-                {
-                    // Bootstrap entries (node id -1) stand for no real broker.
-                    if (broker.Value.GetProperty("nodeid").GetInt32() < 0)
-                    {
-                        continue;
-                    }
+            BrokerMeasurements[] brokers =
+            [
+                .. statistics.Brokers.Values
+                    .Where(b => b.NodeId >= 0)
+                    .Select(b => new BrokerMeasurements(
+                        b.Rtt.Avg / MicrosecondsPerSecond,
+                        b.Rtt.P99 / MicrosecondsPerSecond,
+                        [.. clientTags, new(MessagingAttributes.ServerAddress, b.NodeName)])),
+            ];
 
-                    var rtt = broker.Value.GetProperty("rtt");
-                    brokers.Add(new BrokerStatistics(
-                        rtt.GetProperty("avg").GetInt64() / MicrosecondsPerSecond,
-                        rtt.GetProperty("p99").GetInt64() / MicrosecondsPerSecond,
-                        [.. clientTags, new(MessagingAttributes.ServerAddress, broker.Value.GetProperty("nodename").GetString())]));
-                }
-            }
+            PartitionLag[] lags = statistics.IsConsumer
+                ?
+                [
+                    .. from topic in statistics.Topics
+                       from partition in topic.Value.Partitions.Values
+                       where partition.Partition >= 0 && partition.ConsumerLag >= 0
+                       select new PartitionLag(partition.ConsumerLag,
+                       [
+                           .. clientTags,
+                           new(MessagingAttributes.DestinationName, topic.Key),
+                           new(MessagingAttributes.PartitionId, partition.Partition.ToString(System.Globalization.CultureInfo.InvariantCulture)),
+                           new(MessagingAttributes.ConsumerGroupName, client.ConsumerGroup),
+                       ]),
+                ]
+                : [];
 
-            var lags = new List<PartitionLag>();
-            if (isConsumer && root.TryGetProperty("topics", out var topics))
-            {
-                foreach (var topic in topics.EnumerateObject())
-                {
-                    foreach (var partition in topic.Value.GetProperty("partitions").EnumerateObject())
-                    {
-                        var id = partition.Value.GetProperty("partition").GetInt32();
-                        var lag = partition.Value.GetProperty("consumer_lag").GetInt64();
-                        // Partition -1 is librdkafka's internal "unassigned" queue; lag -1 means not known yet.
-                        if (id < 0 || lag < 0)
-                        {
-                            continue;
-                        }
-
-                        lags.Add(new PartitionLag(lag,
-                        [
-                            .. clientTags,
-                            new(MessagingAttributes.DestinationName, topic.Name),
-                            new(MessagingAttributes.PartitionId, partition.Name),
-                            new(MessagingAttributes.ConsumerGroupName, client.ConsumerGroup),
-                        ]));
-                    }
-                }
-            }
-
-            var rebalances = isConsumer && root.TryGetProperty("cgrp", out var group)
-                ? group.GetProperty("rebalance_cnt").GetInt64()
-                : 0;
-
-            return new ClientStatistics(
-                name,
-                isConsumer,
-                root.GetProperty("msg_cnt").GetInt64(),
-                root.GetProperty("msg_size").GetInt64(),
-                root.GetProperty("tx").GetInt64(),
-                root.GetProperty("rx").GetInt64(),
-                root.GetProperty("tx_bytes").GetInt64(),
-                root.GetProperty("rx_bytes").GetInt64(),
-                rebalances,
-                [.. brokers],
-                [.. lags],
+            return new ClientMeasurements(
+                statistics.IsConsumer,
+                statistics.MsgCnt,
+                statistics.MsgSize,
+                statistics.Tx,
+                statistics.Rx,
+                statistics.TxBytes,
+                statistics.RxBytes,
+                statistics.IsConsumer ? statistics.Cgrp?.RebalanceCnt ?? 0 : 0,
+                brokers,
+                lags,
                 clientTags);
         }
     }

@@ -1,4 +1,5 @@
 using System.Diagnostics.Metrics;
+using Microsoft.Extensions.DependencyInjection;
 using KafkaO11y.ServiceDefaults.Kafka;
 
 namespace KafkaO11y.Tests.Observability;
@@ -8,9 +9,9 @@ public static class KafkaInstruments
 {
     public static IReadOnlyList<Instrument> All()
     {
-        // Touching the types creates their static instruments (observable ones included).
+        // Touching the type creates its static instruments; the statistics metrics are made as a host makes them.
         System.Runtime.CompilerServices.RuntimeHelpers.RunClassConstructor(typeof(KafkaTelemetry).TypeHandle);
-        System.Runtime.CompilerServices.RuntimeHelpers.RunClassConstructor(typeof(KafkaStatisticsMetrics).TypeHandle);
+        using var services = new ServiceCollection().AddMetrics().AddSingleton<KafkaStatisticsMetrics>().BuildServiceProvider();
 
         var instruments = new List<Instrument>();
         using var listener = new MeterListener
@@ -27,6 +28,7 @@ public static class KafkaInstruments
             },
         };
         listener.Start();
+        services.GetRequiredService<KafkaStatisticsMetrics>();
         lock (instruments)
         {
             return [.. instruments.DistinctBy(i => i.Name)];

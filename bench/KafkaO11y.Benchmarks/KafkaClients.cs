@@ -121,12 +121,14 @@ internal enum ConsumerTuning
 /// <summary>A client, and the host that built it (full variant), disposed together.</summary>
 internal sealed class Client<T>(T instance, IHost? host) : IDisposable where T : class, IClient
 {
-    // Read now: a consumer's name is gone once Close() destroyed its handle.
-    private readonly string _name = instance.Name;
-
     public T Instance { get; } = instance;
 
-    public static Client<T> FromHost(IHost host) => new(host.Services.GetRequiredService<T>(), host);
+    /// <summary>The client a host built; the host is started, so its statistics become metrics as in a service.</summary>
+    public static Client<T> FromHost(IHost host)
+    {
+        host.Start();
+        return new(host.Services.GetRequiredService<T>(), host);
+    }
 
     public void Dispose()
     {
@@ -136,11 +138,8 @@ internal sealed class Client<T>(T instance, IHost? host) : IDisposable where T :
         }
         else
         {
-            // The host owns the singleton client.
+            // The host owns the singleton client, and its statistics metrics (their meter goes with it).
             host.Dispose();
         }
-
-        // A disposed client's last statistics would otherwise stay reported for the rest of the run.
-        KafkaStatisticsMetrics.Forget(_name);
     }
 }
