@@ -1,4 +1,5 @@
 using KafkaO11y.AppHost.EmbeddedKafka;
+using KafkaO11y.Contracts;
 using Microsoft.Extensions.Configuration;
 
 namespace KafkaO11y.AppHost;
@@ -38,10 +39,10 @@ public sealed record KafkaO11ySettings(
     public bool FellBackToEmbedded => RequestedMode == KafkaMode.Auto && Mode == KafkaMode.Embedded;
 
     /// <summary>The topic the Producer writes and the Consumer reads.</summary>
-    public static readonly KafkaTopic MessagesTopic = new("messages", Partitions: 3);
+    public static readonly KafkaTopic MessagesTopic = new(MessageTopics.Messages, MessageTopics.MessagesPartitions);
 
     /// <summary>Where messages that cannot be processed go, with the reason.</summary>
-    public static readonly KafkaTopic DeadLetterTopic = new($"{MessagesTopic.Name}.dlq", Partitions: 3);
+    public static readonly KafkaTopic DeadLetterTopic = new(MessageTopics.DeadLetterOf(MessageTopics.Messages), MessageTopics.DeadLetterPartitions);
 
     public static IReadOnlyList<KafkaTopic> Topics { get; } = [MessagesTopic, DeadLetterTopic];
 

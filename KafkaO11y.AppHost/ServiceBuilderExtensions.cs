@@ -1,3 +1,5 @@
+using KafkaO11y.Contracts;
+
 namespace KafkaO11y.AppHost;
 
 /// <summary>
@@ -19,12 +21,12 @@ public static class ServiceBuilderExtensions
         service
             .WithReference(kafka)
             .WaitFor(kafka)
-            .WithEnvironment("Messaging__Topic", KafkaO11ySettings.MessagesTopic.Name)
+            .WithEnvironment(ConfigurationKeys.EnvironmentVariable(ConfigurationKeys.MessagingTopic), KafkaO11ySettings.MessagesTopic.Name)
             .WithHttpHealthCheck("/health");
 
         foreach (var (key, value) in kafka.Resource.Annotations.OfType<KafkaClientSettingsAnnotation>().SelectMany(a => a.Settings))
         {
-            service.WithEnvironment(key.Replace(":", "__", StringComparison.Ordinal), value);
+            service.WithEnvironment(ConfigurationKeys.EnvironmentVariable(key), value);
         }
 
         return service;

@@ -3,6 +3,7 @@ using System.Diagnostics;
 using System.Globalization;
 using System.Text.Json;
 using Confluent.Kafka;
+using KafkaO11y.Contracts;
 using KafkaO11y.ServiceDefaults.Kafka;
 using KafkaO11y.ServiceDefaults.Messaging;
 using Microsoft.Extensions.Options;
@@ -28,8 +29,8 @@ public sealed class ProcessingOptions
     public int RetryBackoffMilliseconds { get; set; } = 100;
 
     /// <summary>Largest message value processed; a larger one is dead-lettered unread.</summary>
-    [Range(1, int.MaxValue)]
-    public int MaxMessageBytes { get; set; } = 128 * 1024;
+    [Range(1, MessageLimits.MaxMessageBytes)]
+    public int MaxMessageBytes { get; set; } = MessageLimits.MaxMessageBytes;
 
     /// <summary>What to do with a message already processed: skip its work (default) or do it again. Both count and log it.</summary>
     public DuplicateHandling Duplicates { get; set; } = DuplicateHandling.Skip;

@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.Text.Json;
 using Confluent.Kafka;
+using KafkaO11y.Contracts;
 using KafkaO11y.ServiceDefaults.Messaging;
 using Microsoft.Extensions.Options;
 
@@ -73,7 +74,8 @@ public sealed partial class MessagePublisher(
         ("not-json", () => "this is { not json"u8.ToArray()),
         ("missing-fields", () => "{\"payload\":\"no id, sequence, createdAt or producer\"}"u8.ToArray()),
         ("null-value", () => null),
-        ("oversized", () => new byte[256 * 1024]),
+        // Above what any Consumer may be set to process.
+        ("oversized", () => new byte[MessageLimits.MaxMessageBytes + 1]),
     ];
 
     /// <summary>Sends one malformed message of the given kind (by index, cycling), as a faulty producer would.</summary>

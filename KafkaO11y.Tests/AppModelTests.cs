@@ -4,6 +4,7 @@ using Aspire.Hosting.Testing;
 using KafkaO11y.AppHost;
 using KafkaO11y.AppHost.EmbeddedKafka;
 using KafkaO11y.AppHost.KafkaContainers;
+using KafkaO11y.Contracts;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 
@@ -22,7 +23,7 @@ public sealed class AppModelTests(AppHostModels models)
         var kafka = Assert.IsType<EmbeddedKafkaResource>(model.Resources.Single(r => r.Name == "kafka"));
         Assert.Equal(1, kafka.Brokers);
         Assert.Contains(kafka.Topics, t => t is { Name: "messages", Partitions: >= 3 });
-        Assert.Contains(kafka.Topics, t => t.Name == "messages.dlq");
+        Assert.Contains(kafka.Topics, t => t.Name == MessageTopics.DeadLetterOf(MessageTopics.Messages));
         Assert.Equal(["consumer", "kafka", "producer"], ResourceNames(model));
 
         foreach (var name in new[] { "producer", "consumer" })

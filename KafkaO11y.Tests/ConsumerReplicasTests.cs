@@ -5,6 +5,7 @@ using Aspire.Hosting;
 using Aspire.Hosting.ApplicationModel;
 using Aspire.Hosting.Testing;
 using Confluent.Kafka;
+using KafkaO11y.Contracts;
 using Xunit.Abstractions;
 
 namespace KafkaO11y.Tests;
@@ -29,7 +30,7 @@ public sealed class TwoConsumersCollection : ICollectionFixture<TwoConsumersFixt
 [Collection(TwoConsumersCollection.Name)]
 public sealed class ConsumerReplicasTests(TwoConsumersFixture fixture, ITestOutputHelper output)
 {
-    private const string Topic = "messages";
+    private const string Topic = MessageTopics.Messages;
     private static readonly TimeSpan Timeout = TimeSpan.FromSeconds(120);
 
     [Fact]

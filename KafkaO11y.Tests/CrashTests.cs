@@ -5,6 +5,7 @@ using Aspire.Hosting;
 using Aspire.Hosting.ApplicationModel;
 using Aspire.Hosting.Testing;
 using Confluent.Kafka;
+using KafkaO11y.Contracts;
 using Xunit.Abstractions;
 using Stats = KafkaO11y.Consumer.ProcessingSnapshot;
 
@@ -18,7 +19,7 @@ namespace KafkaO11y.Tests;
 [Collection(EmbeddedAppCollection.Name)]
 public sealed class CrashTests(EmbeddedAppFixture fixture, ITestOutputHelper output)
 {
-    private const string Topic = "messages";
+    private const string Topic = MessageTopics.Messages;
     private static readonly TimeSpan Timeout = TimeSpan.FromSeconds(90);
 
     [Fact]

@@ -4,6 +4,7 @@ using System.Text.Json;
 using Confluent.Kafka;
 using KafkaO11y.AppHost.EmbeddedKafka;
 using KafkaO11y.Consumer;
+using KafkaO11y.Contracts;
 using KafkaO11y.ServiceDefaults.Kafka;
 using KafkaO11y.ServiceDefaults.Messaging;
 using Microsoft.Extensions.DependencyInjection;
@@ -27,7 +28,7 @@ public sealed class DeadLetterFailureTests : IDisposable
     public DeadLetterFailureTests()
     {
         _kafka = EmbeddedKafkaCluster.Start(brokers: 1,
-            [new KafkaTopic(_topic, Partitions: 1), new KafkaTopic(KafkaDeadLetterPublisher.DeadLetterTopicOf(_topic), Partitions: 1)]);
+            [new KafkaTopic(_topic, Partitions: 1), new KafkaTopic(MessageTopics.DeadLetterOf(_topic), Partitions: 1)]);
     }
 
     public static TheoryData<string> Faults => ["fatal", "disposed"];
@@ -57,9 +58,9 @@ public sealed class DeadLetterFailureTests : IDisposable
         // The poison message is offset 0: its dead letter, then every message processed and committed.
         var deadLetters = await ReadDeadLettersAsync(expected: 1);
         var letter = Assert.Single(deadLetters);
-        Assert.Equal("0", Header(letter, KafkaDeadLetterPublisher.SourceOffsetHeader));
+        Assert.Equal("0", Header(letter, DeadLetterHeaders.SourceOffset));
         Assert.Equal("not JSON", Encoding.UTF8.GetString(letter.Message.Value));
-        Assert.Equal(typeof(InvalidMessageException).FullName, Header(letter, KafkaDeadLetterPublisher.ErrorTypeHeader));
+        Assert.Equal(typeof(InvalidMessageException).FullName, Header(letter, DeadLetterHeaders.ErrorType));
 
         var consumer = host.Services.GetRequiredService<IConsumer<string, byte[]>>();
         var partition = new TopicPartition(_topic, 0);
@@ -96,7 +97,7 @@ public sealed class DeadLetterFailureTests : IDisposable
             GroupId = $"{_topic}-reader",
             AutoOffsetReset = AutoOffsetReset.Earliest,
         }).Build();
-        reader.Subscribe(KafkaDeadLetterPublisher.DeadLetterTopicOf(_topic));
+        reader.Subscribe(MessageTopics.DeadLetterOf(_topic));
         var letters = new List<ConsumeResult<string, byte[]>>();
         var deadline = DateTime.UtcNow + Timeout;
         while (DateTime.UtcNow < deadline && letters.Count < expected)

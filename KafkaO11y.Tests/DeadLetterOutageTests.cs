@@ -6,6 +6,7 @@ using Aspire.Hosting;
 using Aspire.Hosting.Testing;
 using Confluent.Kafka;
 using KafkaO11y.AppHost.EmbeddedKafka;
+using KafkaO11y.Contracts;
 using KafkaO11y.ServiceDefaults.Kafka;
 using Xunit.Abstractions;
 
@@ -19,8 +20,8 @@ namespace KafkaO11y.Tests;
 [Collection(EmbeddedAppCollection.Name)]
 public sealed class DeadLetterOutageTests(EmbeddedAppFixture fixture, ITestOutputHelper output)
 {
-    private const string Topic = "messages";
-    private const string DeadLetterTopic = "messages.dlq";
+    private const string Topic = MessageTopics.Messages;
+    private static readonly string DeadLetterTopic = MessageTopics.DeadLetterOf(Topic);
     private const int Partitions = 3;
 
     // librdkafka retries each failed request after 100, 200, 400, 800, then 1,000 ms: about 5.5 s per partition.
@@ -153,9 +154,9 @@ public sealed class DeadLetterOutageTests(EmbeddedAppFixture fixture, ITestOutpu
                     continue;
                 }
 
-                if (Header(letter, KafkaDeadLetterPublisher.SourceTopicHeader) == Topic)
+                if (Header(letter, DeadLetterHeaders.SourceTopic) == Topic)
                 {
-                    var source = (int.Parse(Header(letter, KafkaDeadLetterPublisher.SourcePartitionHeader)!), long.Parse(Header(letter, KafkaDeadLetterPublisher.SourceOffsetHeader)!));
+                    var source = (int.Parse(Header(letter, DeadLetterHeaders.SourcePartition)!), long.Parse(Header(letter, DeadLetterHeaders.SourceOffset)!));
                     _copies[source] = _copies.GetValueOrDefault(source) + 1;
                 }
             }

@@ -7,6 +7,7 @@ using Aspire.Hosting;
 using Aspire.Hosting.ApplicationModel;
 using Aspire.Hosting.Testing;
 using Confluent.Kafka;
+using KafkaO11y.Contracts;
 using KafkaO11y.ServiceDefaults.Messaging;
 using Microsoft.Extensions.DependencyInjection;
 using Stats = KafkaO11y.Consumer.ProcessingSnapshot;
@@ -20,7 +21,7 @@ namespace KafkaO11y.Tests;
 [Collection(EmbeddedAppCollection.Name)]
 public sealed partial class EndToEndTests(EmbeddedAppFixture fixture)
 {
-    private const string Topic = "messages";
+    private const string Topic = MessageTopics.Messages;
     private static readonly TimeSpan Timeout = TimeSpan.FromSeconds(60);
 
     [Fact]
@@ -74,7 +75,7 @@ public sealed partial class EndToEndTests(EmbeddedAppFixture fixture)
         {
             var metadata = admin.GetMetadata(TimeSpan.FromSeconds(10));
             Assert.Equal(3, metadata.Topics.Single(t => t.Topic == Topic).Partitions.Count);
-            Assert.Contains(metadata.Topics, t => t.Topic == $"{Topic}.dlq");
+            Assert.Contains(metadata.Topics, t => t.Topic == MessageTopics.DeadLetterOf(Topic));
         }
 
         // The messages the Producer wrote carry W3C trace context.
@@ -177,7 +178,7 @@ public sealed partial class EndToEndTests(EmbeddedAppFixture fixture)
             ["not-json"] = "this is { not json"u8.ToArray(),
             ["missing-fields"] = "{\"payload\":\"no id, sequence, createdAt or producer\"}"u8.ToArray(),
             ["null-value"] = null,
-            ["oversized"] = [.. valid, .. new byte[200 * 1024]],
+            ["oversized"] = [.. valid, .. new byte[MessageLimits.MaxMessageBytes]],
         };
 
         var sent = new Dictionary<string, (TopicPartitionOffset Where, string TraceId)>();
@@ -204,7 +205,7 @@ public sealed partial class EndToEndTests(EmbeddedAppFixture fixture)
             AutoOffsetReset = AutoOffsetReset.Earliest,
             EnableAutoCommit = false,
         }).Build();
-        reader.Subscribe($"{Topic}.dlq");
+        reader.Subscribe(MessageTopics.DeadLetterOf(Topic));
         var deadLetters = new Dictionary<string, Headers>();
         using (var deadline = new CancellationTokenSource(Timeout))
         {
@@ -221,18 +222,18 @@ public sealed partial class EndToEndTests(EmbeddedAppFixture fixture)
         foreach (var (key, (where, traceId)) in sent)
         {
             var headers = deadLetters[key];
-            Assert.Equal(Topic, Header(headers, "dlq.source.topic"));
-            Assert.Equal(where.Partition.Value.ToString(), Header(headers, "dlq.source.partition"));
-            Assert.Equal(where.Offset.Value.ToString(), Header(headers, "dlq.source.offset"));
-            Assert.Equal("KafkaO11y.Consumer.InvalidMessageException", Header(headers, "dlq.error.type"));
-            Assert.False(string.IsNullOrWhiteSpace(Header(headers, "dlq.error.message")));
-            Assert.Contains(traceId, Header(headers, "dlq.source.traceparent"));
+            Assert.Equal(Topic, Header(headers, DeadLetterHeaders.SourceTopic));
+            Assert.Equal(where.Partition.Value.ToString(), Header(headers, DeadLetterHeaders.SourcePartition));
+            Assert.Equal(where.Offset.Value.ToString(), Header(headers, DeadLetterHeaders.SourceOffset));
+            Assert.Equal("KafkaO11y.Consumer.InvalidMessageException", Header(headers, DeadLetterHeaders.ErrorType));
+            Assert.False(string.IsNullOrWhiteSpace(Header(headers, DeadLetterHeaders.ErrorMessage)));
+            Assert.Contains(traceId, Header(headers, DeadLetterHeaders.SourceTraceparent));
             // The dead letter continues the failed message's trace.
             Assert.Equal(traceId, Header(headers, "traceparent")!.Split('-')[1]);
         }
 
-        Assert.Contains("not valid JSON", Header(deadLetters.Single(d => d.Key.StartsWith("poison-not-json", StringComparison.Ordinal)).Value, "dlq.error.message"));
-        Assert.Contains("bytes; at most", Header(deadLetters.Single(d => d.Key.StartsWith("poison-oversized", StringComparison.Ordinal)).Value, "dlq.error.message"));
+        Assert.Contains("not valid JSON", Header(deadLetters.Single(d => d.Key.StartsWith("poison-not-json", StringComparison.Ordinal)).Value, DeadLetterHeaders.ErrorMessage));
+        Assert.Contains("bytes; at most", Header(deadLetters.Single(d => d.Key.StartsWith("poison-oversized", StringComparison.Ordinal)).Value, DeadLetterHeaders.ErrorMessage));
 
         using var consumer = fixture.CreateHttpClient("consumer");
         Assert.Equal(HttpStatusCode.OK, (await consumer.GetAsync("/health")).StatusCode);

@@ -6,6 +6,7 @@ using System.Text.Json;
 using Aspire.Hosting;
 using Aspire.Hosting.Testing;
 using Confluent.Kafka;
+using KafkaO11y.Contracts;
 using KafkaO11y.ServiceDefaults.Messaging;
 using Xunit.Abstractions;
 using Stats = KafkaO11y.Consumer.ProcessingSnapshot;
@@ -19,7 +20,7 @@ namespace KafkaO11y.Tests;
 [Collection(EmbeddedAppCollection.Name)]
 public sealed class ResilienceTests(EmbeddedAppFixture fixture, ITestOutputHelper output)
 {
-    private const string Topic = "messages";
+    private const string Topic = MessageTopics.Messages;
     private static readonly TimeSpan Timeout = TimeSpan.FromSeconds(90);
 
     [Fact]
@@ -129,7 +130,7 @@ public sealed class ResilienceTests(EmbeddedAppFixture fixture, ITestOutputHelpe
             errors.Where(s => s.Name == $"process {Topic}" && s.Attributes.GetValueOrDefault("messaging.kafka.message.key", "").StartsWith("poison-", StringComparison.Ordinal)),
             span => Assert.Equal("KafkaO11y.Consumer.InvalidMessageException", span.Attributes["error.type"]));
         var deadLetterSends = await fixture.Dashboard.GetSpansAsync("consumer");
-        Assert.Contains(deadLetterSends, s => s.Name == $"send {Topic}.dlq" && errors.Any(e => e.SpanId == s.ParentSpanId));
+        Assert.Contains(deadLetterSends, s => s.Name == $"send {MessageTopics.DeadLetterOf(Topic)}" && errors.Any(e => e.SpanId == s.ParentSpanId));
 
         // Kafka-side faults the clients ride out: messages sent meanwhile are still accepted.
         await ExecuteAsync("kafka", "add-latency");

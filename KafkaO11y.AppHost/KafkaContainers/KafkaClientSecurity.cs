@@ -1,3 +1,4 @@
+using KafkaO11y.Contracts;
 using Microsoft.Extensions.Configuration;
 
 namespace KafkaO11y.AppHost.KafkaContainers;
@@ -46,12 +47,12 @@ public static class KafkaClientSecurityExtensions
     {
         foreach (var (name, value) in security.Settings)
         {
-            service.WithEnvironment($"Kafka__Client__{name}", value);
+            service.WithEnvironment(ConfigurationKeys.EnvironmentVariable($"{ConfigurationKeys.KafkaClient}:{name}"), value);
         }
 
         if (security.SaslPassword is not null)
         {
-            service.WithEnvironment("Kafka__Client__SaslPassword", security.SaslPassword);
+            service.WithEnvironment(ConfigurationKeys.EnvironmentVariable($"{ConfigurationKeys.KafkaClient}:SaslPassword"), security.SaslPassword);
         }
 
         return service;

@@ -1,4 +1,5 @@
 using Confluent.Kafka;
+using KafkaO11y.Contracts;
 using KafkaO11y.ServiceDefaults.Kafka;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
@@ -23,9 +24,9 @@ namespace Microsoft.Extensions.Hosting;
 /// </remarks>
 public static class KafkaClientExtensions
 {
-    public const string ClientSection = "Kafka:Client";
-    public const string ProducerSection = "Kafka:Producer";
-    public const string ConsumerSection = "Kafka:Consumer";
+    public const string ClientSection = ConfigurationKeys.KafkaClient;
+    public const string ProducerSection = ConfigurationKeys.KafkaProducer;
+    public const string ConsumerSection = ConfigurationKeys.KafkaConsumer;
 
     // librdkafka's statistics are off by default; every 5 s is cheap and fine-grained enough for dashboards.
     private const int DefaultStatisticsIntervalMs = 5_000;

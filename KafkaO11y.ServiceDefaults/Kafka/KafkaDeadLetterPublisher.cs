@@ -2,29 +2,19 @@ using System.Diagnostics;
 using System.Globalization;
 using System.Text;
 using Confluent.Kafka;
+using KafkaO11y.Contracts;
 using Microsoft.Extensions.Logging;
 
 namespace KafkaO11y.ServiceDefaults.Kafka;
 
 /// <summary>
-/// Writes a message that could not be processed to <c>{topic}.dlq</c>: the original key, value and
-/// headers, plus headers saying where it came from and why it failed. Called inside the message's
+/// Writes a message that could not be processed to its dead-letter topic (<see cref="MessageTopics.DeadLetterOf"/>):
+/// the original key, value and headers, plus the <see cref="DeadLetterHeaders"/> saying where it came from and why it failed. Called inside the message's
 /// <c>process</c> span, so the dead-letter send (and its <c>traceparent</c>) stays in the original trace.
 /// </summary>
 public sealed partial class KafkaDeadLetterPublisher(IProducer<string, byte[]> producer, ILogger<KafkaDeadLetterPublisher> logger)
 {
-    public const string SourceTopicHeader = "dlq.source.topic";
-    public const string SourcePartitionHeader = "dlq.source.partition";
-    public const string SourceOffsetHeader = "dlq.source.offset";
-    public const string ErrorTypeHeader = "dlq.error.type";
-    public const string ErrorMessageHeader = "dlq.error.message";
-
-    /// <summary>The failed message's own <c>traceparent</c>; its new one continues the same trace from the dead-letter send.</summary>
-    public const string SourceTraceparentHeader = "dlq.source.traceparent";
-
     private static readonly TimeSpan MaxBackoff = TimeSpan.FromSeconds(5);
-
-    public static string DeadLetterTopicOf(string topic) => $"{topic}.dlq";
 
     /// <summary>
     /// Publishes until Kafka acknowledges: a dead letter is not dropped because the broker is briefly
@@ -33,7 +23,7 @@ public sealed partial class KafkaDeadLetterPublisher(IProducer<string, byte[]> p
     public async Task PublishAsync(ConsumeResult<string, byte[]> failed, Exception error, CancellationToken cancellationToken)
     {
         var errorType = error.GetType().FullName!;
-        var deadLetterTopic = DeadLetterTopicOf(failed.Topic);
+        var deadLetterTopic = MessageTopics.DeadLetterOf(failed.Topic);
         var headers = new Headers();
         foreach (var header in failed.Message.Headers ?? [])
         {
@@ -42,14 +32,14 @@ public sealed partial class KafkaDeadLetterPublisher(IProducer<string, byte[]> p
 
         if (failed.Message.Headers?.TryGetLastBytes(KafkaHeaderPropagation.TraceParentHeader, out var traceparent) == true)
         {
-            headers.Add(SourceTraceparentHeader, traceparent);
+            headers.Add(DeadLetterHeaders.SourceTraceparent, traceparent);
         }
 
-        headers.Add(SourceTopicHeader, Encoding.UTF8.GetBytes(failed.Topic));
-        headers.Add(SourcePartitionHeader, Encoding.UTF8.GetBytes(failed.Partition.Value.ToString(CultureInfo.InvariantCulture)));
-        headers.Add(SourceOffsetHeader, Encoding.UTF8.GetBytes(failed.Offset.Value.ToString(CultureInfo.InvariantCulture)));
-        headers.Add(ErrorTypeHeader, Encoding.UTF8.GetBytes(errorType));
-        headers.Add(ErrorMessageHeader, Encoding.UTF8.GetBytes(error.Message));
+        headers.Add(DeadLetterHeaders.SourceTopic, Encoding.UTF8.GetBytes(failed.Topic));
+        headers.Add(DeadLetterHeaders.SourcePartition, Encoding.UTF8.GetBytes(failed.Partition.Value.ToString(CultureInfo.InvariantCulture)));
+        headers.Add(DeadLetterHeaders.SourceOffset, Encoding.UTF8.GetBytes(failed.Offset.Value.ToString(CultureInfo.InvariantCulture)));
+        headers.Add(DeadLetterHeaders.ErrorType, Encoding.UTF8.GetBytes(errorType));
+        headers.Add(DeadLetterHeaders.ErrorMessage, Encoding.UTF8.GetBytes(error.Message));
 
         var backoff = TimeSpan.FromMilliseconds(100);
         while (true)

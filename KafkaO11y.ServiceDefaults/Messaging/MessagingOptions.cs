@@ -1,4 +1,5 @@
 using System.ComponentModel.DataAnnotations;
+using KafkaO11y.Contracts;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 
@@ -7,11 +8,11 @@ namespace KafkaO11y.ServiceDefaults.Messaging;
 /// <summary>The <c>Messaging</c> configuration section both services share.</summary>
 public sealed class MessagingOptions
 {
-    public const string Section = "Messaging";
+    public const string Section = ConfigurationKeys.Messaging;
 
     /// <summary>The topic the Producer writes and the Consumer reads (the AppHost sets it).</summary>
     [Required]
-    public string Topic { get; set; } = "messages";
+    public string Topic { get; set; } = MessageTopics.Messages;
 }
 
 public static class MessagingOptionsExtensions

@@ -4,6 +4,7 @@ using System.Net.Http.Json;
 using System.Text.Json;
 using Aspire.Hosting;
 using Aspire.Hosting.ApplicationModel;
+using KafkaO11y.Contracts;
 using KafkaO11y.Tests.Observability;
 
 namespace KafkaO11y.Tests.Containers;
@@ -18,7 +19,7 @@ namespace KafkaO11y.Tests.Containers;
 public sealed class ContainersSmokeTests(ContainersAppFixture fixture)
 {
     private static readonly TimeSpan Timeout = TimeSpan.FromMinutes(2);
-    private const string Topic = "messages";
+    private const string Topic = MessageTopics.Messages;
 
     [SkippableFact]
     public void Every_resource_runs_and_is_healthy()

@@ -5,6 +5,7 @@ using System.Net.Http.Json;
 using System.Reflection;
 using System.Text.Json;
 using KafkaO11y.AppHost.EmbeddedKafka;
+using KafkaO11y.Contracts;
 
 namespace KafkaO11y.Benchmarks;
 
@@ -27,7 +28,7 @@ internal enum ServiceVariant
 /// </summary>
 internal static class ServiceMemoryBenchmark
 {
-    private const string Topic = "messages";
+    private const string Topic = MessageTopics.Messages;
     private static readonly TimeSpan SampleInterval = TimeSpan.FromMilliseconds(100);
     private static readonly TimeSpan PollInterval = TimeSpan.FromMilliseconds(250);
     private static readonly TimeSpan StartTimeout = TimeSpan.FromSeconds(60);
@@ -85,7 +86,7 @@ internal static class ServiceMemoryBenchmark
     private static async Task<ServiceMemoryMeasurement> MeasureAsync(ServiceVariant variant, int round, BenchmarkOptions options,
         string producerAssembly, string consumerAssembly, OtlpSink sink, HttpClient http)
     {
-        using var kafka = EmbeddedKafkaCluster.Start(brokers: 1, [new KafkaTopic(Topic, Partitions: 3), new KafkaTopic($"{Topic}.dlq", Partitions: 3)]);
+        using var kafka = EmbeddedKafkaCluster.Start(brokers: 1, [new KafkaTopic(Topic, Partitions: 3), new KafkaTopic(MessageTopics.DeadLetterOf(Topic), MessageTopics.DeadLetterPartitions)]);
         sink.Reset();
 
         await using var producer = ServiceProcess.Start("Producer", producerAssembly, ServiceEnvironment(variant, "producer", kafka, sink, new()
@@ -244,7 +245,7 @@ internal static class ServiceMemoryBenchmark
         {
             ["ASPNETCORE_ENVIRONMENT"] = "Production",
             ["ConnectionStrings__kafka"] = kafka.BootstrapServers,
-            ["Messaging__Topic"] = Topic,
+            [ConfigurationKeys.EnvironmentVariable(ConfigurationKeys.MessagingTopic)] = Topic,
             ["OTEL_SERVICE_NAME"] = service,
             // Set in both variants: with OTEL_SDK_DISABLED the sink must then receive nothing, which shows the SDK is off.
             ["OTEL_EXPORTER_OTLP_ENDPOINT"] = $"{sink.Address}/{service}",

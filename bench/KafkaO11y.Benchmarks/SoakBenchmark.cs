@@ -5,6 +5,7 @@ using System.Net.Http.Json;
 using System.Text;
 using Confluent.Kafka;
 using KafkaO11y.AppHost.EmbeddedKafka;
+using KafkaO11y.Contracts;
 
 namespace KafkaO11y.Benchmarks;
 
@@ -33,8 +34,8 @@ internal enum SoakFault
 /// </summary>
 internal sealed class SoakBenchmark : IAsyncDisposable
 {
-    private const string Topic = "messages";
-    private const string DeadLetterTopic = "messages.dlq";
+    private const string Topic = MessageTopics.Messages;
+    private static readonly string DeadLetterTopic = MessageTopics.DeadLetterOf(Topic);
     // The embedded broker keeps only the last 5 MiB of each partition: with 3 partitions that is
     // under a minute of 1,000 msg/s, and after a leader change a client whose position's leader
     // epoch was already deleted is sent back to the oldest record, which is deleted again before it

@@ -1,5 +1,6 @@
 using System.Text;
 using Confluent.Kafka;
+using KafkaO11y.Contracts;
 
 namespace KafkaO11y.Benchmarks;
 
@@ -84,7 +85,7 @@ internal sealed class TopicTail : IDisposable
         else
         {
             // A dead letter is known by where its message came from.
-            _deadLetters.Add(record.Partition.Value, record.Offset.Value, $"{Header(record, "dlq.source.partition")}/{Header(record, "dlq.source.offset")}");
+            _deadLetters.Add(record.Partition.Value, record.Offset.Value, $"{Header(record, DeadLetterHeaders.SourcePartition)}/{Header(record, DeadLetterHeaders.SourceOffset)}");
         }
     }
 

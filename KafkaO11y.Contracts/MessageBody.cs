@@ -1,7 +1,7 @@
 using System.Text.Json;
 using System.Text.Json.Serialization;
 
-namespace KafkaO11y.ServiceDefaults.Messaging;
+namespace KafkaO11y.Contracts;
 
 /// <summary>
 /// What the Producer writes to Kafka and the Consumer reads: a JSON document, UTF-8, as the value of
