@@ -1,4 +1,4 @@
-using KafkaO11y.AppHost.EmbeddedKafka;
+using KafkaO11y.EmbeddedKafka;
 using KafkaO11y.Contracts;
 using Microsoft.Extensions.Configuration;
 

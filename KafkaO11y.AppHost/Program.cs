@@ -1,5 +1,6 @@
 using KafkaO11y.AppHost;
 using KafkaO11y.AppHost.EmbeddedKafka;
+using KafkaO11y.EmbeddedKafka;
 using KafkaO11y.AppHost.KafkaContainers;
 using KafkaO11y.AppHost.Observability;
 

@@ -2,7 +2,7 @@ using System.Reflection;
 using System.Text;
 using System.Text.Json;
 using Confluent.Kafka;
-using KafkaO11y.AppHost.EmbeddedKafka;
+using KafkaO11y.EmbeddedKafka;
 using KafkaO11y.Consumer;
 using KafkaO11y.Contracts;
 using KafkaO11y.ServiceDefaults.Kafka;

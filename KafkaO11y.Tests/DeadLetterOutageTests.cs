@@ -6,6 +6,7 @@ using Aspire.Hosting;
 using Aspire.Hosting.Testing;
 using Confluent.Kafka;
 using KafkaO11y.AppHost.EmbeddedKafka;
+using KafkaO11y.EmbeddedKafka;
 using KafkaO11y.Contracts;
 using KafkaO11y.ServiceDefaults.Kafka;
 using Xunit.Abstractions;

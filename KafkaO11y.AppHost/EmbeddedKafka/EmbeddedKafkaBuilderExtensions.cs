@@ -1,3 +1,4 @@
+using KafkaO11y.EmbeddedKafka;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;

@@ -1,3 +1,4 @@
+using KafkaO11y.EmbeddedKafka;
 using Microsoft.Extensions.Logging;
 
 namespace KafkaO11y.AppHost.EmbeddedKafka;

@@ -1,3 +1,5 @@
+using KafkaO11y.EmbeddedKafka;
+
 namespace KafkaO11y.AppHost.EmbeddedKafka;
 
 /// <summary>

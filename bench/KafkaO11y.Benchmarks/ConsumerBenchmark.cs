@@ -20,7 +20,7 @@ internal static class ConsumerBenchmark
     /// first join for about 3 s, which would triple the run's length and measure nothing (the clock
     /// starts after it either way). Consuming, storing offsets and auto-commit work the same.
     /// </remarks>
-    public static async Task<Measurement> RunAsync(Variant variant, string bootstrapServers, KafkaO11y.AppHost.EmbeddedKafka.KafkaTopic topic, int count, string groupId)
+    public static async Task<Measurement> RunAsync(Variant variant, string bootstrapServers, KafkaO11y.EmbeddedKafka.KafkaTopic topic, int count, string groupId)
     {
         using var client = KafkaClients.Consumer(variant, bootstrapServers, groupId);
         var consumer = client.Instance;

@@ -1,5 +1,5 @@
 using Confluent.Kafka;
-using KafkaO11y.AppHost.EmbeddedKafka;
+using KafkaO11y.EmbeddedKafka;
 using KafkaO11y.ServiceDefaults.Kafka;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;

@@ -1,7 +1,7 @@
 using System.Buffers.Binary;
 using System.Diagnostics;
 using Confluent.Kafka;
-using KafkaO11y.AppHost.EmbeddedKafka;
+using KafkaO11y.EmbeddedKafka;
 using KafkaO11y.ServiceDefaults.Kafka;
 using Microsoft.Extensions.Logging;
 

@@ -4,7 +4,7 @@ using System.Net;
 using System.Net.Http.Json;
 using System.Text;
 using Confluent.Kafka;
-using KafkaO11y.AppHost.EmbeddedKafka;
+using KafkaO11y.EmbeddedKafka;
 using KafkaO11y.Contracts;
 
 namespace KafkaO11y.Benchmarks;

@@ -1,7 +1,7 @@
 using System.Diagnostics;
 using System.Globalization;
 using Confluent.Kafka;
-using KafkaO11y.AppHost.EmbeddedKafka;
+using KafkaO11y.EmbeddedKafka;
 using Microsoft.Extensions.Logging;
 
 namespace KafkaO11y.Benchmarks;

@@ -1,4 +1,6 @@
-namespace KafkaO11y.AppHost.EmbeddedKafka;
+using KafkaO11y.Contracts;
+
+namespace KafkaO11y.EmbeddedKafka;
 
 /// <summary>A topic the embedded cluster creates at start.</summary>
 public sealed record KafkaTopic(string Name, int Partitions);
@@ -65,7 +67,7 @@ public sealed class EmbeddedKafkaCluster : IDisposable
     /// </summary>
     public static IReadOnlyDictionary<string, string> ClientSettings { get; } = new Dictionary<string, string>
     {
-        ["Kafka:Consumer:FetchWaitMaxMs"] = "10",
+        [$"{ConfigurationKeys.KafkaConsumer}:FetchWaitMaxMs"] = "10",
     };
 
     public static EmbeddedKafkaCluster Start(int brokers, IEnumerable<KafkaTopic> topics)

@@ -2,7 +2,7 @@ using System.Diagnostics;
 using System.Reflection;
 using System.Runtime.InteropServices;
 
-namespace KafkaO11y.AppHost.EmbeddedKafka;
+namespace KafkaO11y.EmbeddedKafka;
 
 /// <summary>
 /// The few librdkafka functions the embedded cluster needs: a client handle that owns a mock cluster
