@@ -1,6 +1,5 @@
 using KafkaO11y.AppHost;
 using KafkaO11y.AppHost.EmbeddedKafka;
-using KafkaO11y.EmbeddedKafka;
 using KafkaO11y.AppHost.KafkaContainers;
 using KafkaO11y.AppHost.Observability;
 

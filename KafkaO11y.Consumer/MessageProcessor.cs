@@ -4,7 +4,7 @@ using System.Globalization;
 using System.Text.Json;
 using Confluent.Kafka;
 using KafkaO11y.Contracts;
-using KafkaO11y.ServiceDefaults.Kafka;
+using KafkaO11y.Kafka;
 using KafkaO11y.ServiceDefaults.Messaging;
 using Microsoft.Extensions.Options;
 

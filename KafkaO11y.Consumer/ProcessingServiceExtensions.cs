@@ -1,4 +1,4 @@
-using KafkaO11y.ServiceDefaults.Kafka;
+using KafkaO11y.Kafka;
 using KafkaO11y.ServiceDefaults.Messaging;
 
 namespace KafkaO11y.Consumer;

@@ -1,4 +1,3 @@
-using KafkaO11y.ServiceDefaults.Kafka;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Diagnostics;
 using Microsoft.AspNetCore.Diagnostics.HealthChecks;
@@ -75,15 +74,13 @@ public static class ServiceDefaultsExtensions
                 .AddAspNetCoreInstrumentation()
                 .AddHttpClientInstrumentation()
                 .AddRuntimeInstrumentation()
-                .AddKafkaInstrumentation()
                 .AddPrometheusScraping(scraping))
             .WithTracing(tracing => tracing
                 .AddSource(builder.Environment.ApplicationName)
                 .AddAspNetCoreInstrumentation(aspNetCore =>
                     // Health probes and scrapes every few seconds would bury the message traces.
                     aspNetCore.Filter = context => !IsProbeOrScrape(context.Request.Path))
-                .AddHttpClientInstrumentation()
-                .AddKafkaInstrumentation());
+                .AddHttpClientInstrumentation());
 
         builder.AddOpenTelemetryExporters();
         return builder;

@@ -8,7 +8,7 @@ using Confluent.Kafka;
 using KafkaO11y.AppHost.EmbeddedKafka;
 using KafkaO11y.EmbeddedKafka;
 using KafkaO11y.Contracts;
-using KafkaO11y.ServiceDefaults.Kafka;
+using KafkaO11y.Kafka;
 using Xunit.Abstractions;
 
 namespace KafkaO11y.Tests;

@@ -3,7 +3,6 @@ using Aspire.Hosting.ApplicationModel;
 using Aspire.Hosting.Testing;
 using KafkaO11y.AppHost;
 using KafkaO11y.AppHost.EmbeddedKafka;
-using KafkaO11y.EmbeddedKafka;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 

@@ -1,7 +1,7 @@
 using System.Diagnostics;
 using System.Text;
 using Confluent.Kafka;
-using KafkaO11y.ServiceDefaults.Kafka;
+using KafkaO11y.Kafka;
 using OpenTelemetry;
 using OpenTelemetry.Context.Propagation;
 

@@ -2,7 +2,7 @@ using System.Diagnostics;
 using System.Text;
 using Confluent.Kafka;
 using KafkaO11y.EmbeddedKafka;
-using KafkaO11y.ServiceDefaults.Kafka;
+using KafkaO11y.Kafka;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;

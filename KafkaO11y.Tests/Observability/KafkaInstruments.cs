@@ -1,6 +1,6 @@
 using System.Diagnostics.Metrics;
 using Microsoft.Extensions.DependencyInjection;
-using KafkaO11y.ServiceDefaults.Kafka;
+using KafkaO11y.Kafka;
 
 namespace KafkaO11y.Tests.Observability;
 

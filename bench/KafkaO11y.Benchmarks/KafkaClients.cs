@@ -1,14 +1,14 @@
 using Confluent.Kafka;
 using KafkaO11y.EmbeddedKafka;
-using KafkaO11y.ServiceDefaults.Kafka;
+using KafkaO11y.Kafka;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 
 namespace KafkaO11y.Benchmarks;
 
 /// <summary>
-/// The clients of each variant, configured as the services configure theirs (ServiceDefaults and
-/// the services' appsettings.json): the full variant's come from ServiceDefaults itself
+/// The clients of each variant, configured as the services configure theirs (the Kafka integration
+/// and the services' appsettings.json): the full variant's come from the integration itself
 /// (<c>AddKafkaProducer</c>, <c>AddKafkaConsumer</c>: instrumented producer, statistics handler,
 /// consumer registration), the others are plain Confluent.Kafka clients with the same settings.
 /// </summary>
@@ -98,12 +98,16 @@ internal static class KafkaClients
         return new Client<IConsumer<string, byte[]>>(new ConsumerBuilder<string, byte[]>(config).Build(), host: null);
     }
 
-    // Only the client registrations of ServiceDefaults: the host is never started; OpenTelemetry
-    // lives in BenchmarkTelemetry for the whole run.
+    // Only the Kafka integration's client registrations (and its statistics service, once started);
+    // OpenTelemetry lives in BenchmarkTelemetry for the whole run.
     private static HostApplicationBuilder NewHostBuilder(string bootstrapServers)
     {
         var builder = Host.CreateEmptyApplicationBuilder(new HostApplicationBuilderSettings());
         builder.Configuration[$"ConnectionStrings:{ConnectionName}"] = bootstrapServers;
+        // The benchmark's own telemetry host (BenchmarkTelemetry) collects the spans and metrics with
+        // the sampler of the variant; a provider of this host's would record spans of its own.
+        builder.Configuration["Kafka:DisableTracing"] = "true";
+        builder.Configuration["Kafka:DisableMetrics"] = "true";
         return builder;
     }
 }

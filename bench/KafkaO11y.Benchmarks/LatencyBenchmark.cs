@@ -2,7 +2,7 @@ using System.Buffers.Binary;
 using System.Diagnostics;
 using Confluent.Kafka;
 using KafkaO11y.EmbeddedKafka;
-using KafkaO11y.ServiceDefaults.Kafka;
+using KafkaO11y.Kafka;
 using Microsoft.Extensions.Logging;
 
 namespace KafkaO11y.Benchmarks;

@@ -1,6 +1,6 @@
 using System.Diagnostics;
 using Confluent.Kafka;
-using KafkaO11y.ServiceDefaults.Kafka;
+using KafkaO11y.Kafka;
 using OpenTelemetry.Trace;
 
 namespace KafkaO11y.Benchmarks;

@@ -1,6 +1,6 @@
 using Confluent.Kafka;
 using KafkaO11y.EmbeddedKafka;
-using KafkaO11y.ServiceDefaults.Kafka;
+using KafkaO11y.Kafka;
 
 namespace KafkaO11y.Benchmarks;
 

@@ -1,6 +1,6 @@
 using System.Diagnostics;
 using BenchmarkDotNet.Attributes;
-using KafkaO11y.ServiceDefaults.Kafka;
+using KafkaO11y.Kafka;
 
 namespace KafkaO11y.MicroBenchmarks;
 

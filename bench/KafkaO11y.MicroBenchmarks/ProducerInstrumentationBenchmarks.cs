@@ -1,7 +1,7 @@
 using System.Diagnostics;
 using BenchmarkDotNet.Attributes;
 using Confluent.Kafka;
-using KafkaO11y.ServiceDefaults.Kafka;
+using KafkaO11y.Kafka;
 
 namespace KafkaO11y.MicroBenchmarks;
 

@@ -1,6 +1,6 @@
 using Confluent.Kafka;
 
-namespace KafkaO11y.ServiceDefaults.Kafka;
+namespace KafkaO11y.Kafka;
 
 /// <summary>
 /// The consumer <c>AddKafkaConsumer</c> registers: Confluent.Kafka's consumer, whose librdkafka

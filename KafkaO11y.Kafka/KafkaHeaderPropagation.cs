@@ -5,7 +5,7 @@ using Confluent.Kafka;
 using OpenTelemetry;
 using OpenTelemetry.Context.Propagation;
 
-namespace KafkaO11y.ServiceDefaults.Kafka;
+namespace KafkaO11y.Kafka;
 
 /// <summary>
 /// Carries the trace context in Kafka message headers as W3C Trace Context (<c>traceparent</c>,

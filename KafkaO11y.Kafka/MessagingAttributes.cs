@@ -1,4 +1,4 @@
-namespace KafkaO11y.ServiceDefaults.Kafka;
+namespace KafkaO11y.Kafka;
 
 /// <summary>
 /// Attribute names and values from OpenTelemetry's messaging semantic conventions (Kafka).

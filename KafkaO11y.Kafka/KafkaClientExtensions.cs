@@ -1,6 +1,6 @@
 using Confluent.Kafka;
 using KafkaO11y.Contracts;
-using KafkaO11y.ServiceDefaults.Kafka;
+using KafkaO11y.Kafka;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Diagnostics.HealthChecks;
@@ -35,8 +35,18 @@ public static class KafkaClientExtensions
     /// Registers an instrumented <see cref="IProducer{TKey,TValue}"/>: idempotent, acks=all, with
     /// every send traced and counted.
     /// </summary>
+    /// <param name="configure">Changes the client configuration after it is bound from configuration.</param>
+    /// <param name="configureSettings">Changes which parts of the integration run, after they are bound from configuration.</param>
+    /// <param name="configureBuilder">
+    /// Called on Confluent.Kafka's builder before it builds (serializers, for example); the
+    /// statistics, log and error handlers are the integration's, and setting one again throws.
+    /// </param>
     public static IHostApplicationBuilder AddKafkaProducer<TKey, TValue>(
-        this IHostApplicationBuilder builder, string connectionName, Action<ProducerConfig>? configure = null)
+        this IHostApplicationBuilder builder,
+        string connectionName,
+        Action<ProducerConfig>? configure = null,
+        Action<KafkaClientSettings>? configureSettings = null,
+        Action<ProducerBuilder<TKey, TValue>>? configureBuilder = null)
     {
         var config = new ProducerConfig
         {
@@ -47,20 +57,24 @@ public static class KafkaClientExtensions
         BindClientConfig(builder.Configuration, connectionName, ProducerSection, config);
         configure?.Invoke(config);
 
-        AddStatistics(builder);
+        var settings = AddIntegration(builder, configureSettings);
         builder.Services.AddSingleton<IProducer<TKey, TValue>>(services =>
         {
             var info = KafkaClientInfo.From(config);
             var statistics = services.GetRequiredService<KafkaStatisticsCollector>();
             var log = KafkaClientLogging.CreateLogger(services);
-            var producer = new ProducerBuilder<TKey, TValue>(config)
+            var producerBuilder = new ProducerBuilder<TKey, TValue>(config)
                 .SetStatisticsHandler((_, json) => statistics.Receive(info, json))
                 .SetLogHandler((_, message) => KafkaClientLogging.Log(log, message))
-                .SetErrorHandler((client, error) => KafkaClientLogging.Error(log, client.Name, error))
-                .Build();
-            return new InstrumentedProducer<TKey, TValue>(producer, info, services.GetRequiredService<KafkaStatisticsMetrics>());
+                .SetErrorHandler((client, error) => KafkaClientLogging.Error(log, client.Name, error));
+            configureBuilder?.Invoke(producerBuilder);
+            return new InstrumentedProducer<TKey, TValue>(producerBuilder.Build(), info, services.GetRequiredService<KafkaStatisticsMetrics>());
         });
-        AddHealthCheck<IProducer<TKey, TValue>>(builder, $"kafka-producer-{connectionName}");
+        if (!settings.DisableHealthChecks)
+        {
+            AddHealthCheck<IProducer<TKey, TValue>>(builder, $"kafka-producer-{connectionName}");
+        }
+
         return builder;
     }
 
@@ -69,8 +83,18 @@ public static class KafkaClientExtensions
     /// messages are processed with <see cref="KafkaConsumerInstrumentation.ProcessAsync"/>.
     /// Offsets are stored only by the application (after processing) and committed automatically.
     /// </summary>
+    /// <param name="configure">Changes the client configuration after it is bound from configuration.</param>
+    /// <param name="configureSettings">Changes which parts of the integration run, after they are bound from configuration.</param>
+    /// <param name="configureBuilder">
+    /// Called on Confluent.Kafka's builder before it builds (deserializers, for example); the
+    /// statistics, log, error and rebalance handlers are the integration's, and setting one again throws.
+    /// </param>
     public static IHostApplicationBuilder AddKafkaConsumer<TKey, TValue>(
-        this IHostApplicationBuilder builder, string connectionName, Action<ConsumerConfig>? configure = null)
+        this IHostApplicationBuilder builder,
+        string connectionName,
+        Action<ConsumerConfig>? configure = null,
+        Action<KafkaClientSettings>? configureSettings = null,
+        Action<ConsumerBuilder<TKey, TValue>>? configureBuilder = null)
     {
         var config = new ConsumerConfig
         {
@@ -87,7 +111,7 @@ public static class KafkaClientExtensions
                 $"A Kafka consumer needs a group id: set '{ConsumerSection}:GroupId' in configuration or in the configure callback.");
         }
 
-        AddStatistics(builder);
+        var settings = AddIntegration(builder, configureSettings);
         builder.Services.AddSingleton<IConsumer<TKey, TValue>>(services =>
         {
             var info = KafkaClientInfo.From(config);
@@ -95,17 +119,21 @@ public static class KafkaClientExtensions
             var rebalance = new KafkaRebalanceTelemetry(services.GetRequiredService<ILogger<KafkaRebalanceTelemetry>>(), info);
             // Each handler only reports: Confluent.Kafka then assigns or unassigns the partitions itself.
             var log = KafkaClientLogging.CreateLogger(services);
-            var consumer = new ConsumerBuilder<TKey, TValue>(config)
+            var consumerBuilder = new ConsumerBuilder<TKey, TValue>(config)
                 .SetStatisticsHandler((_, json) => statistics.Receive(info, json))
                 .SetLogHandler((_, message) => KafkaClientLogging.Log(log, message))
                 .SetErrorHandler((client, error) => KafkaClientLogging.Error(log, client.Name, error))
                 .SetPartitionsAssignedHandler((_, partitions) => rebalance.Assigned(partitions))
                 .SetPartitionsRevokedHandler((_, partitions) => rebalance.Revoked(partitions))
-                .SetPartitionsLostHandler((_, partitions) => rebalance.Lost(partitions))
-                .Build();
-            return new InstrumentedConsumer<TKey, TValue>(consumer, info, services.GetRequiredService<KafkaStatisticsMetrics>());
+                .SetPartitionsLostHandler((_, partitions) => rebalance.Lost(partitions));
+            configureBuilder?.Invoke(consumerBuilder);
+            return new InstrumentedConsumer<TKey, TValue>(consumerBuilder.Build(), info, services.GetRequiredService<KafkaStatisticsMetrics>());
         });
-        AddHealthCheck<IConsumer<TKey, TValue>>(builder, $"kafka-consumer-{connectionName}");
+        if (!settings.DisableHealthChecks)
+        {
+            AddHealthCheck<IConsumer<TKey, TValue>>(builder, $"kafka-consumer-{connectionName}");
+        }
+
         return builder;
     }
 
@@ -139,18 +167,36 @@ public static class KafkaClientExtensions
         }
     }
 
-    // Once per service provider, however many clients: the metrics and the background service that feeds them.
-    private static void AddStatistics(IHostApplicationBuilder builder)
+    /// <summary>
+    /// What every client shares, registered once however many clients: the statistics metrics and
+    /// the background service that feeds them, and the integration's spans and meter in the
+    /// service's OpenTelemetry unless the settings turn them off.
+    /// </summary>
+    private static KafkaClientSettings AddIntegration(IHostApplicationBuilder builder, Action<KafkaClientSettings>? configureSettings)
     {
-        if (builder.Services.Any(service => service.ServiceType == typeof(KafkaStatisticsCollector)))
+        var settings = new KafkaClientSettings();
+        builder.Configuration.GetSection(KafkaClientSettings.Section).Bind(settings);
+        configureSettings?.Invoke(settings);
+
+        if (!builder.Services.Any(service => service.ServiceType == typeof(KafkaStatisticsCollector)))
         {
-            return;
+            builder.Services.AddMetrics();
+            builder.Services.AddSingleton<KafkaStatisticsMetrics>();
+            builder.Services.AddSingleton<KafkaStatisticsCollector>();
+            builder.Services.AddHostedService(services => services.GetRequiredService<KafkaStatisticsCollector>());
         }
 
-        builder.Services.AddMetrics();
-        builder.Services.AddSingleton<KafkaStatisticsMetrics>();
-        builder.Services.AddSingleton<KafkaStatisticsCollector>();
-        builder.Services.AddHostedService(services => services.GetRequiredService<KafkaStatisticsCollector>());
+        if (!settings.DisableTracing)
+        {
+            builder.Services.AddOpenTelemetry().WithTracing(tracing => tracing.AddKafkaInstrumentation());
+        }
+
+        if (!settings.DisableMetrics)
+        {
+            builder.Services.AddOpenTelemetry().WithMetrics(metrics => metrics.AddKafkaInstrumentation());
+        }
+
+        return settings;
     }
 
     private static void AddHealthCheck<TClient>(IHostApplicationBuilder builder, string name) where TClient : IClient =>

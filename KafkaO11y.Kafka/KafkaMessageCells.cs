@@ -2,7 +2,7 @@ using System.Collections.Concurrent;
 using System.Diagnostics.Metrics;
 using System.Globalization;
 
-namespace KafkaO11y.ServiceDefaults.Kafka;
+namespace KafkaO11y.Kafka;
 
 /// <summary>
 /// A message count for one set of attributes, added to per message (an interlocked increment) and

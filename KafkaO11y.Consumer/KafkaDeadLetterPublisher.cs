@@ -3,9 +3,10 @@ using System.Globalization;
 using System.Text;
 using Confluent.Kafka;
 using KafkaO11y.Contracts;
+using KafkaO11y.Kafka;
 using Microsoft.Extensions.Logging;
 
-namespace KafkaO11y.ServiceDefaults.Kafka;
+namespace KafkaO11y.Consumer;
 
 /// <summary>
 /// Writes a message that could not be processed to its dead-letter topic (<see cref="MessageTopics.DeadLetterOf"/>):

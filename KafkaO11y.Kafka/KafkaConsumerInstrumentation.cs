@@ -2,7 +2,7 @@ using System.Diagnostics;
 using Confluent.Kafka;
 using OpenTelemetry;
 
-namespace KafkaO11y.ServiceDefaults.Kafka;
+namespace KafkaO11y.Kafka;
 
 /// <summary>
 /// Processing of a consumed message inside a <c>process {topic}</c> span (kind Consumer) that

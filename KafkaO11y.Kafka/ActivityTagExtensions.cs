@@ -1,6 +1,6 @@
 using System.Diagnostics;
 
-namespace KafkaO11y.ServiceDefaults.Kafka;
+namespace KafkaO11y.Kafka;
 
 internal static class ActivityTagExtensions
 {

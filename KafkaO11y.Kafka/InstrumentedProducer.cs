@@ -1,7 +1,7 @@
 using System.Diagnostics;
 using Confluent.Kafka;
 
-namespace KafkaO11y.ServiceDefaults.Kafka;
+namespace KafkaO11y.Kafka;
 
 /// <summary>
 /// A producer that traces every send as a <c>send {topic}</c> span (kind Producer), puts that span's

@@ -1,7 +1,7 @@
 using Confluent.Kafka;
 using Microsoft.Extensions.Logging;
 
-namespace KafkaO11y.ServiceDefaults.Kafka;
+namespace KafkaO11y.Kafka;
 
 /// <summary>
 /// librdkafka's own log lines and errors (broker down, authentication failed, fatal errors) as

@@ -1,6 +1,6 @@
 using Confluent.Kafka;
 
-namespace KafkaO11y.ServiceDefaults.Kafka;
+namespace KafkaO11y.Kafka;
 
 /// <summary>What the instrumentation needs to know of a client that Kafka's client API does not tell.</summary>
 /// <param name="ClientId">The configured <c>client.id</c>.</param>

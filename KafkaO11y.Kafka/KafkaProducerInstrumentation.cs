@@ -2,7 +2,7 @@ using System.Diagnostics;
 using System.Globalization;
 using Confluent.Kafka;
 
-namespace KafkaO11y.ServiceDefaults.Kafka;
+namespace KafkaO11y.Kafka;
 
 /// <summary>
 /// The per-message work of <see cref="InstrumentedProducer{TKey,TValue}"/>: a <c>send {topic}</c>
