@@ -202,7 +202,7 @@ public static class KafkaClientExtensions
     private static void AddHealthCheck<TClient>(IHostApplicationBuilder builder, string name) where TClient : IClient =>
         builder.Services.AddHealthChecks().Add(new HealthCheckRegistration(
             name,
-            services => new KafkaClientHealthCheck(services.GetRequiredService<TClient>()),
+            services => KafkaMetadataHealthCheck.ForClient(services.GetRequiredService<TClient>()),
             HealthStatus.Unhealthy,
             tags: ["ready"]));
 }

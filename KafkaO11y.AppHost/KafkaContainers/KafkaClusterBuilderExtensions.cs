@@ -1,3 +1,4 @@
+using KafkaO11y.Kafka;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Diagnostics.HealthChecks;
 
@@ -80,7 +81,10 @@ public static class KafkaClusterBuilderExtensions
 
         var healthCheckKey = $"{name}-metadata";
         builder.Services.AddHealthChecks().Add(new HealthCheckRegistration(
-            healthCheckKey, _ => new KafkaBrokerHealthCheck(broker), HealthStatus.Unhealthy, tags: null));
+            healthCheckKey,
+            _ => KafkaMetadataHealthCheck.ForBroker(cancellationToken => broker.ConnectionStringExpression.GetValueAsync(cancellationToken).AsTask(), broker.NodeId),
+            HealthStatus.Unhealthy,
+            tags: null));
 
         var resource = builder.AddResource(broker)
             .WithImage(ContainerImages.Kafka)
