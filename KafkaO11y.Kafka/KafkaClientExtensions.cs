@@ -117,12 +117,12 @@ public static class KafkaClientExtensions
             var info = KafkaClientInfo.From(config);
             var statistics = services.GetRequiredService<KafkaStatisticsCollector>();
             var rebalance = new KafkaRebalanceTelemetry(services.GetRequiredService<ILogger<KafkaRebalanceTelemetry>>(), info);
-            // Each handler only reports: Confluent.Kafka then assigns or unassigns the partitions itself.
             var log = KafkaClientLogging.CreateLogger(services);
             var consumerBuilder = new ConsumerBuilder<TKey, TValue>(config)
                 .SetStatisticsHandler((_, json) => statistics.Receive(info, json))
                 .SetLogHandler((_, message) => KafkaClientLogging.Log(log, message))
                 .SetErrorHandler((client, error) => KafkaClientLogging.Error(log, client.Name, error))
+                // Each rebalance handler only reports: Confluent.Kafka then assigns or unassigns the partitions itself.
                 .SetPartitionsAssignedHandler((_, partitions) => rebalance.Assigned(partitions))
                 .SetPartitionsRevokedHandler((_, partitions) => rebalance.Revoked(partitions))
                 .SetPartitionsLostHandler((_, partitions) => rebalance.Lost(partitions));

@@ -1,4 +1,5 @@
 using Confluent.Kafka;
+using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 
 namespace KafkaO11y.Kafka;
@@ -13,7 +14,7 @@ internal static partial class KafkaClientLogging
     public const string Category = "KafkaO11y.Kafka";
 
     public static ILogger CreateLogger(IServiceProvider services) =>
-        (services.GetService(typeof(ILoggerFactory)) as ILoggerFactory)?.CreateLogger(Category) ?? Microsoft.Extensions.Logging.Abstractions.NullLogger.Instance;
+        services.GetRequiredService<ILoggerFactory>().CreateLogger(Category);
 
     /// <summary>librdkafka's log handler: its syslog level mapped to a log level, its facility kept.</summary>
     public static void Log(ILogger logger, LogMessage message) =>

@@ -58,10 +58,9 @@ public sealed class KafkaInstrumentationTests : IDisposable
                 // OpenTelemetry's default: every new trace recorded, a child sampled as its parent was.
                 .SetSampler(new ParentBasedSampler(new AlwaysOnSampler()))
                 .AddSource(Caller.Name)
-                .AddKafkaInstrumentation()
                 .AddInMemoryExporter(_spans))
+            // AddKafkaProducer and AddKafkaConsumer add the integration's own source and meter.
             .WithMetrics(metrics => metrics
-                .AddKafkaInstrumentation()
                 .AddInMemoryExporter(_metrics));
         _host = builder.Build();
         _host.Start();
