@@ -1,6 +1,7 @@
 using KafkaO11y.AppHost;
 using KafkaO11y.AppHost.EmbeddedKafka;
 using KafkaO11y.AppHost.KafkaContainers;
+using KafkaO11y.AppHost.KafkaTopics;
 using KafkaO11y.AppHost.Observability;
 
 var builder = DistributedApplication.CreateBuilder(args);
@@ -16,12 +17,14 @@ IResourceBuilder<ProjectResource>[] services = [producer, consumer];
 
 if (settings.Mode == KafkaMode.Embedded)
 {
-    // Kafka inside this process; the services send telemetry straight to the Aspire dashboard.
-    var kafka = builder.AddEmbeddedKafka("kafka", settings.Brokers, KafkaO11ySettings.Topics)
-        .WithFailureCommands();
+    // Kafka inside this process, its topics made ready before the services start; the services
+    // send telemetry straight to the Aspire dashboard.
+    var kafka = builder.AddEmbeddedKafka("kafka", settings.Brokers)
+        .WithFailureCommands(KafkaO11ySettings.Topics);
+    var topics = builder.AddKafkaTopics("kafka-topics", kafka, KafkaO11ySettings.Topics);
     foreach (var service in services)
     {
-        service.WithKafka(kafka);
+        service.WithKafka(kafka, topics);
     }
 
     // Prometheus 3 and Alertmanager as local programs, when this machine has them: Prometheus
@@ -41,10 +44,12 @@ if (settings.Mode == KafkaMode.Embedded)
 }
 else
 {
-    // Kafka (with a JMX exporter per broker), or the external cluster of ConnectionStrings:kafka.
+    // Kafka (with a JMX exporter per broker), or the external cluster of ConnectionStrings:kafka,
+    // and the app's topics on it, made ready before the services start.
     var (kafka, clientSecurity) = settings.ExternalKafka is null
         ? (builder.AddKafkaCluster("kafka", settings.Brokers, settings.KafkaDataVolume), KafkaClientSecurity.None)
         : (builder.AddExternalKafka("kafka"), KafkaClientSecurity.From(builder));
+    var topics = builder.AddKafkaTopics("kafka-topics", kafka.Connection, KafkaO11ySettings.Topics, clientSecurity);
     var prometheus = builder.AddPrometheus("prometheus");
     foreach (var broker in kafka.Brokers)
     {
@@ -89,7 +94,7 @@ else
 
     foreach (var service in services)
     {
-        service.WithKafka(kafka.Connection).WithKafkaClientSecurity(clientSecurity).WithTelemetryThrough(collector);
+        service.WithKafka(kafka.Connection, topics).WithKafkaClientSecurity(clientSecurity).WithTelemetryThrough(collector);
     }
 }
 

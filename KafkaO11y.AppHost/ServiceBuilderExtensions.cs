@@ -1,3 +1,4 @@
+using KafkaO11y.AppHost.KafkaTopics;
 using KafkaO11y.Contracts;
 
 namespace KafkaO11y.AppHost;
@@ -12,15 +13,17 @@ public static class ServiceBuilderExtensions
 {
     /// <summary>
     /// Gives a service the <c>kafka</c> connection string, the topic and the client settings the
-    /// Kafka resource asks for, starts it only once Kafka runs, and lets Aspire probe its readiness
-    /// (which includes its Kafka client's health check).
+    /// Kafka resource asks for, starts it only once Kafka runs and its topics are ready, and lets
+    /// Aspire probe its readiness (which includes its Kafka client's health check).
     /// </summary>
     public static IResourceBuilder<ProjectResource> WithKafka(
-        this IResourceBuilder<ProjectResource> service, IResourceBuilder<IResourceWithConnectionString> kafka)
+        this IResourceBuilder<ProjectResource> service, IResourceBuilder<IResourceWithConnectionString> kafka,
+        IResourceBuilder<KafkaTopicsResource> topics)
     {
         service
             .WithReference(kafka)
             .WaitFor(kafka)
+            .WaitForCompletion(topics)
             .WithEnvironment(ConfigurationKeys.EnvironmentVariable(ConfigurationKeys.MessagingTopic), KafkaO11ySettings.MessagesTopic.Name)
             .WithHttpHealthCheck("/health");
 

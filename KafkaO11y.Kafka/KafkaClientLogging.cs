@@ -9,7 +9,7 @@ namespace KafkaO11y.Kafka;
 /// <see cref="ILogger"/> records, so they reach the dashboard and Loki with the service's other
 /// logs instead of its stderr. Category <c>KafkaO11y.Kafka</c>.
 /// </summary>
-internal static partial class KafkaClientLogging
+public static partial class KafkaClientLogging
 {
     public const string Category = "KafkaO11y.Kafka";
 

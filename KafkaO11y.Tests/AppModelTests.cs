@@ -4,6 +4,7 @@ using Aspire.Hosting.Testing;
 using KafkaO11y.AppHost;
 using KafkaO11y.AppHost.EmbeddedKafka;
 using KafkaO11y.AppHost.KafkaContainers;
+using KafkaO11y.AppHost.KafkaTopics;
 using KafkaO11y.Contracts;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
@@ -22,14 +23,26 @@ public sealed class AppModelTests(AppHostModels models)
 
         var kafka = Assert.IsType<EmbeddedKafkaResource>(model.Resources.Single(r => r.Name == "kafka"));
         Assert.Equal(1, kafka.Brokers);
-        Assert.Contains(kafka.Topics, t => t is { Name: "messages", Partitions: >= 3 });
-        Assert.Contains(kafka.Topics, t => t.Name == MessageTopics.DeadLetterOf(MessageTopics.Messages));
-        Assert.Equal(["consumer", "kafka", "producer"], ResourceNames(model));
+        Assert.Equal(["consumer", "kafka", "kafka-topics", "producer"], ResourceNames(model));
+        AssertServicesStartAfterTheTopics(model, kafka);
+    }
+
+    /// <summary>
+    /// Both services wait for Kafka and for the topics step to finish (not merely to start), and
+    /// that step waits for Kafka and makes the messages topic and its dead-letter topic.
+    /// </summary>
+    internal static void AssertServicesStartAfterTheTopics(DistributedApplicationModel model, IResource kafka)
+    {
+        var topics = Assert.IsType<KafkaTopicsResource>(model.Resources.Single(r => r.Name == "kafka-topics"));
+        Assert.Contains(topics.Topics, t => t is { Name: MessageTopics.Messages, Partitions: MessageTopics.MessagesPartitions });
+        Assert.Contains(topics.Topics, t => t.Name == MessageTopics.DeadLetterOf(MessageTopics.Messages) && t.Partitions == MessageTopics.DeadLetterPartitions);
+        Assert.Contains(topics.Annotations.OfType<WaitAnnotation>(), w => w.Resource == kafka && w.WaitType == WaitType.WaitUntilHealthy);
 
         foreach (var name in new[] { "producer", "consumer" })
         {
             var service = Assert.IsType<ProjectResource>(model.Resources.Single(r => r.Name == name));
             Assert.Contains(service.Annotations.OfType<WaitAnnotation>(), w => w.Resource == kafka);
+            Assert.Contains(service.Annotations.OfType<WaitAnnotation>(), w => w.Resource == topics && w.WaitType == WaitType.WaitForCompletion && w.ExitCode == 0);
             Assert.NotEmpty(service.Annotations.OfType<HealthCheckAnnotation>());
         }
     }
@@ -41,7 +54,7 @@ public sealed class AppModelTests(AppHostModels models)
         Observability.ExternalTool.Require(model.Resources.Any(r => r.Name == "prometheus") && model.Resources.Any(r => r.Name == "alertmanager"),
             "Embedded mode found no Prometheus 3 or no Alertmanager: bash .ci/fetch-prometheus.");
 
-        Assert.Equal(["alertmanager", "alerts", "consumer", "kafka", "producer", "prometheus"], ResourceNames(model));
+        Assert.Equal(["alertmanager", "alerts", "consumer", "kafka", "kafka-topics", "producer", "prometheus"], ResourceNames(model));
         var prometheus = Assert.IsType<ExecutableResource>(model.Resources.Single(r => r.Name == "prometheus"));
         Assert.Contains(prometheus.Annotations.OfType<HealthCheckAnnotation>(), _ => true);
         foreach (var name in new[] { "producer", "consumer" })

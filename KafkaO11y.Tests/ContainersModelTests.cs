@@ -21,9 +21,27 @@ public sealed class ContainersModelTests(AppHostModels models)
         var model = await models.BuildAsync("--KafkaO11y:Mode=Containers");
 
         Assert.Equal(
-            ["alertmanager", "consumer", "grafana", "grafana-admin-password", "kafka", "kafka-jmx", "kafka-ui", "loki", "otel-collector", "producer", "prometheus", "tempo"],
+            ["alertmanager", "consumer", "grafana", "grafana-admin-password", "kafka", "kafka-jmx", "kafka-topics", "kafka-ui", "loki", "otel-collector", "producer", "prometheus", "tempo"],
             AppModelTests.ResourceNames(model));
         Assert.IsType<KafkaBrokerResource>(model.Resources.Single(r => r.Name == "kafka"));
+    }
+
+    [Theory]
+    [InlineData("--KafkaO11y:Kafka:Brokers=1")]
+    [InlineData("--KafkaO11y:Kafka:Brokers=3")]
+    [InlineData("--ConnectionStrings:kafka=broker.example:9092")]
+    public async Task Brokers_create_no_topic_on_first_use_and_the_services_start_after_the_topics_step(string cluster)
+    {
+        var model = await models.BuildAsync("--KafkaO11y:Mode=Containers", cluster);
+
+        // "kafka": the one broker, the connection over several, or the external cluster.
+        AppModelTests.AssertServicesStartAfterTheTopics(model, model.Resources.Single(r => r.Name == "kafka"));
+        foreach (var broker in model.Resources.OfType<KafkaBrokerResource>())
+        {
+            var environment = await Environment(model, broker.Name);
+            Assert.Equal("false", environment["KAFKA_AUTO_CREATE_TOPICS_ENABLE"]);
+            Assert.False(environment.ContainsKey("KAFKA_NUM_PARTITIONS"), "every topic is created with its own partitions");
+        }
     }
 
     [Theory]

@@ -70,6 +70,14 @@ public sealed partial class EndToEndTests(EmbeddedAppFixture fixture)
         Assert.Matches(BootstrapAddress(), bootstrap);
         await AssertKafkaLoggedAsync(bootstrap!);
 
+        // The topics step created them before the services started, and finished.
+        Assert.True(fixture.App.ResourceNotifications.TryGetCurrentState("kafka-topics", out var topicsStep));
+        Assert.Equal(KnownResourceStates.Finished, topicsStep.Snapshot.State?.Text);
+        Assert.Equal(0, topicsStep.Snapshot.ExitCode);
+        Assert.Equal(
+            $"{Topic}: created with 3 partition(s); {MessageTopics.DeadLetterOf(Topic)}: created with 3 partition(s)",
+            topicsStep.Snapshot.Properties.Single(p => p.Name == "kafka.topics").Value);
+
         // The topics, with their partitions, as any client's metadata request sees them.
         using (var admin = new AdminClientBuilder(new AdminClientConfig { BootstrapServers = bootstrap }).Build())
         {

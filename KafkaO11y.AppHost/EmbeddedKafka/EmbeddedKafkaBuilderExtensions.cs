@@ -9,14 +9,14 @@ public static class EmbeddedKafkaBuilderExtensions
 {
     /// <summary>
     /// Adds Kafka that runs inside the AppHost (librdkafka's mock cluster): no container needed.
-    /// It starts with the application, creates <paramref name="topics"/>, logs its bootstrap address
-    /// and stops when the AppHost stops.
+    /// It starts with the application with no topics (<c>AddKafkaTopics</c> creates them), logs its
+    /// bootstrap address and stops when the AppHost stops.
     /// </summary>
     public static IResourceBuilder<EmbeddedKafkaResource> AddEmbeddedKafka(
-        this IDistributedApplicationBuilder builder, string name, int brokers, IReadOnlyList<KafkaTopic> topics)
+        this IDistributedApplicationBuilder builder, string name, int brokers)
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(brokers, 1);
-        var kafka = new EmbeddedKafkaResource(name, brokers, topics);
+        var kafka = new EmbeddedKafkaResource(name, brokers);
 
         return builder.AddResource(kafka)
             .ExcludeFromManifest()
@@ -29,7 +29,6 @@ public static class EmbeddedKafkaBuilderExtensions
                 [
                     new(CustomResourceKnownProperties.Source, "librdkafka mock cluster (in the AppHost process)"),
                     new("kafka.brokers", brokers),
-                    new("kafka.topics", string.Join(", ", topics.Select(t => $"{t.Name} ({t.Partitions} partitions)"))),
                 ],
             })
             .OnInitializeResource(StartAsync);
@@ -43,7 +42,7 @@ public static class EmbeddedKafkaBuilderExtensions
         EmbeddedKafkaCluster cluster;
         try
         {
-            cluster = EmbeddedKafkaCluster.Start(kafka.Brokers, kafka.Topics);
+            cluster = EmbeddedKafkaCluster.Start(kafka.Brokers, topics: []);
         }
         catch (Exception error)
         {

@@ -22,7 +22,9 @@ public static class EmbeddedKafkaCommands
     // Each one is a call into the mock cluster's thread.
     private const int MaxPerTopicErrors = 10_000;
 
-    public static IResourceBuilder<EmbeddedKafkaResource> WithFailureCommands(this IResourceBuilder<EmbeddedKafkaResource> kafka)
+    /// <param name="kafka">The embedded Kafka.</param>
+    /// <param name="topics">The topics a request failure can be aimed at.</param>
+    public static IResourceBuilder<EmbeddedKafkaResource> WithFailureCommands(this IResourceBuilder<EmbeddedKafkaResource> kafka, IReadOnlyList<KafkaTopic> topics)
     {
         var resource = kafka.Resource;
         // Undo commands stay enabled: undoing what is not in effect does nothing.
@@ -107,7 +109,7 @@ public static class EmbeddedKafkaCommands
                 CommandArguments.Choice<KafkaErrorCode>("error", "Kafka error", nameof(KafkaErrorCode.NotEnoughReplicas)),
                 CommandArguments.Number("count", "How many requests", "20"),
                 CommandArguments.Choice("topic", "Topic", EveryTopic,
-                    [new(EveryTopic, "Every topic"), .. resource.Topics.Select(t => new KeyValuePair<string, string>(t.Name, t.Name))]),
+                    [new(EveryTopic, "Every topic"), .. topics.Select(t => new KeyValuePair<string, string>(t.Name, t.Name))]),
             ],
         });
 

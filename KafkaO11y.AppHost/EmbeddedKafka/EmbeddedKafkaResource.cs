@@ -11,16 +11,13 @@ public sealed class EmbeddedKafkaResource : Resource, IResourceWithConnectionStr
     private readonly TaskCompletionSource<EmbeddedKafkaCluster> _started =
         new(TaskCreationOptions.RunContinuationsAsynchronously);
 
-    public EmbeddedKafkaResource(string name, int brokers, IReadOnlyList<KafkaTopic> topics) : base(name)
+    public EmbeddedKafkaResource(string name, int brokers) : base(name)
     {
         Brokers = brokers;
-        Topics = topics;
         ConnectionStringExpression = ReferenceExpression.Create($"{new BootstrapServersReference(this)}");
     }
 
     public int Brokers { get; }
-
-    public IReadOnlyList<KafkaTopic> Topics { get; }
 
     public ReferenceExpression ConnectionStringExpression { get; }
 

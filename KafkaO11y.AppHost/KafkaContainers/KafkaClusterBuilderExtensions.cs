@@ -103,9 +103,9 @@ public static class KafkaClusterBuilderExtensions
             .WithEnvironment("KAFKA_LISTENER_SECURITY_PROTOCOL_MAP", "CONTROLLER:PLAINTEXT,PLAINTEXT_HOST:PLAINTEXT,PLAINTEXT_INTERNAL:PLAINTEXT")
             .WithEnvironment("KAFKA_INTER_BROKER_LISTENER_NAME", "PLAINTEXT_INTERNAL")
             .WithEnvironment("KAFKA_LOG_DIRS", "/var/lib/kafka/data")
-            // The app's topics are created on first use with the partitions the app expects.
-            .WithEnvironment("KAFKA_AUTO_CREATE_TOPICS_ENABLE", "true")
-            .WithEnvironment("KAFKA_NUM_PARTITIONS", KafkaO11ySettings.MessagesTopic.Partitions.ToString(System.Globalization.CultureInfo.InvariantCulture))
+            // Topics exist only as the kafka-topics step creates them: a misspelt topic name is an
+            // error, not a new topic with the broker's default partitions.
+            .WithEnvironment("KAFKA_AUTO_CREATE_TOPICS_ENABLE", "false")
             .WithEnvironment("KAFKA_DEFAULT_REPLICATION_FACTOR", replication)
             .WithEnvironment("KAFKA_MIN_INSYNC_REPLICAS", minInSync)
             .WithEnvironment("KAFKA_OFFSETS_TOPIC_REPLICATION_FACTOR", replication)

@@ -4,6 +4,7 @@ using System.Net.Http.Json;
 using System.Text.Json;
 using Aspire.Hosting;
 using Aspire.Hosting.ApplicationModel;
+using Aspire.Hosting.Testing;
 using KafkaO11y.Contracts;
 using KafkaO11y.Tests.Observability;
 
@@ -39,6 +40,29 @@ public sealed class ContainersSmokeTests(ContainersAppFixture fixture)
         Assert.True(unhealthy.Count == 0, "Not running and healthy:\n" + string.Join("\n", unhealthy));
         // The JMX exporter image was built from observability/jmx-exporter (its jar's checksum held) and serves.
         Assert.Contains(fixture.Model.Resources, r => r.Name.EndsWith("-jmx", StringComparison.Ordinal));
+    }
+
+    [SkippableFact]
+    public async Task The_topics_step_made_each_topic_with_its_partitions_and_the_brokers_create_no_other()
+    {
+        SkipWithoutRuntime();
+        Assert.True(fixture.App.ResourceNotifications.TryGetCurrentState("kafka-topics", out var step));
+        Assert.Equal(KnownResourceStates.Finished, step.Snapshot.State?.Text);
+
+        var bootstrap = await fixture.App.GetConnectionStringAsync("kafka");
+        using var admin = new Confluent.Kafka.AdminClientBuilder(new Confluent.Kafka.AdminClientConfig { BootstrapServers = bootstrap }).Build();
+        var topics = admin.GetMetadata(TimeSpan.FromSeconds(10)).Topics;
+        Assert.Equal(MessageTopics.MessagesPartitions, topics.Single(t => t.Topic == Topic).Partitions.Count);
+        Assert.Equal(MessageTopics.DeadLetterPartitions, topics.Single(t => t.Topic == MessageTopics.DeadLetterOf(Topic)).Partitions.Count);
+
+        // A misspelt topic is an error for the client, not a new topic.
+        using var producer = new Confluent.Kafka.ProducerBuilder<Confluent.Kafka.Null, string>(
+            // librdkafka fails a send to a topic the cluster does not know once this delay has passed.
+            new Confluent.Kafka.ProducerConfig { BootstrapServers = bootstrap, TopicMetadataPropagationMaxMs = 1000, MessageTimeoutMs = 10_000 }).Build();
+        var misspelt = await Assert.ThrowsAsync<Confluent.Kafka.ProduceException<Confluent.Kafka.Null, string>>(
+            () => producer.ProduceAsync("mesages", new Confluent.Kafka.Message<Confluent.Kafka.Null, string> { Value = "?" }));
+        Assert.Contains(misspelt.Error.Code, new[] { Confluent.Kafka.ErrorCode.Local_UnknownTopic, Confluent.Kafka.ErrorCode.UnknownTopicOrPart });
+        Assert.DoesNotContain(admin.GetMetadata(TimeSpan.FromSeconds(10)).Topics, t => t.Topic == "mesages");
     }
 
     [SkippableFact]
