@@ -1,7 +1,7 @@
 using System.Diagnostics;
 using Confluent.Kafka;
 using KafkaO11y.Kafka;
-using KafkaO11y.ServiceDefaults.Messaging;
+using KafkaO11y.Contracts;
 using Microsoft.Extensions.Options;
 using Polly;
 using Polly.Retry;

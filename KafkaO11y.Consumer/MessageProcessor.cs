@@ -5,7 +5,6 @@ using System.Text.Json;
 using Confluent.Kafka;
 using KafkaO11y.Contracts;
 using KafkaO11y.Kafka;
-using KafkaO11y.ServiceDefaults.Messaging;
 using Microsoft.Extensions.Options;
 
 namespace KafkaO11y.Consumer;

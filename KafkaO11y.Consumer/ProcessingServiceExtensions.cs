@@ -1,5 +1,5 @@
 using KafkaO11y.Kafka;
-using KafkaO11y.ServiceDefaults.Messaging;
+using KafkaO11y.Contracts;
 
 namespace KafkaO11y.Consumer;
 
@@ -11,7 +11,7 @@ public static class ProcessingServiceExtensions
     /// </summary>
     public static IHostApplicationBuilder AddMessageProcessing(this IHostApplicationBuilder builder)
     {
-        builder.AddMessagingOptions();
+        builder.Services.AddOptions<MessagingOptions>().BindConfiguration(MessagingOptions.Section).ValidateDataAnnotations().ValidateOnStart();
         builder.Services.AddOptions<ProcessingOptions>().BindConfiguration(ProcessingOptions.Section).ValidateDataAnnotations().ValidateOnStart();
         builder.Services.AddSingleton<KafkaDeadLetterPublisher>();
         builder.Services.AddSingleton<ProcessingStats>();

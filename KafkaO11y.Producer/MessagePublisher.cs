@@ -2,7 +2,6 @@ using System.Diagnostics;
 using System.Text.Json;
 using Confluent.Kafka;
 using KafkaO11y.Contracts;
-using KafkaO11y.ServiceDefaults.Messaging;
 using Microsoft.Extensions.Options;
 
 namespace KafkaO11y.Producer;

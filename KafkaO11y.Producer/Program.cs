@@ -1,11 +1,11 @@
 using KafkaO11y.Producer;
-using KafkaO11y.ServiceDefaults.Messaging;
+using KafkaO11y.Contracts;
 
 var builder = WebApplication.CreateBuilder(args);
 
 builder.AddServiceDefaults();
 builder.AddKafkaProducer<string, byte[]>("kafka");
-builder.AddMessagingOptions();
+builder.Services.AddOptions<MessagingOptions>().BindConfiguration(MessagingOptions.Section).ValidateDataAnnotations().ValidateOnStart();
 builder.Services.AddOptions<GeneratorOptions>().BindConfiguration(GeneratorOptions.Section).ValidateDataAnnotations().ValidateOnStart();
 builder.Services.AddSingleton<MessagePublisher>();
 builder.Services.AddSingleton<GeneratorControl>();

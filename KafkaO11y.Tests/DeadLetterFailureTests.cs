@@ -6,7 +6,6 @@ using KafkaO11y.EmbeddedKafka;
 using KafkaO11y.Consumer;
 using KafkaO11y.Contracts;
 using KafkaO11y.Kafka;
-using KafkaO11y.ServiceDefaults.Messaging;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;

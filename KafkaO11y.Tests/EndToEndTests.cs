@@ -8,7 +8,6 @@ using Aspire.Hosting.ApplicationModel;
 using Aspire.Hosting.Testing;
 using Confluent.Kafka;
 using KafkaO11y.Contracts;
-using KafkaO11y.ServiceDefaults.Messaging;
 using Microsoft.Extensions.DependencyInjection;
 using Stats = KafkaO11y.Consumer.ProcessingSnapshot;
 

@@ -7,7 +7,6 @@ using Aspire.Hosting;
 using Aspire.Hosting.Testing;
 using Confluent.Kafka;
 using KafkaO11y.Contracts;
-using KafkaO11y.ServiceDefaults.Messaging;
 using Xunit.Abstractions;
 using Stats = KafkaO11y.Consumer.ProcessingSnapshot;
 
