@@ -6,9 +6,8 @@ using Microsoft.Extensions.DependencyInjection;
 namespace KafkaO11y.Tests;
 
 /// <summary>
-/// Builds the AppHost through Aspire.Hosting.Testing without starting it, and returns its model.
-/// A built-but-never-started app sometimes takes Aspire's whole 30 s shutdown timeout to
-/// dispose; the disposals run in the background and are awaited once, when the collection ends.
+/// Builds the AppHost through Aspire.Hosting.Testing, held before it starts anything
+/// (<see cref="HeldAppHost"/>), and returns its model; the apps are disposed once, when the collection ends.
 /// </summary>
 public sealed class AppHostModels : IAsyncLifetime
 {
@@ -37,9 +36,8 @@ public sealed class AppHostModels : IAsyncLifetime
 
     private async Task<DistributedApplicationModel> BuildNewAsync(string[] args)
     {
-        var builder = await DistributedApplicationTestingBuilder.CreateAsync<Projects.KafkaO11y_AppHost>(args);
-        var app = await builder.BuildAsync();
-        var model = app.Services.GetRequiredService<DistributedApplicationModel>();
+        var app = await HeldAppHost.BuildAsync(args);
+        var model = app.Model;
         lock (_disposals)
         {
             _disposals.Add(app.DisposeAsync().AsTask());
