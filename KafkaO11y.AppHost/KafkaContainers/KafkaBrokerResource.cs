@@ -21,7 +21,12 @@ public sealed class KafkaBrokerResource(string name, int nodeId) : ContainerReso
 
     public int NodeId { get; } = nodeId;
 
-    public EndpointReference HostEndpoint => new(this, HostEndpointName);
+    /// <summary>
+    /// The host listener as host processes reach it (DCP's proxy on localhost), whoever resolves it:
+    /// the broker advertises it to host clients, so resolved for the broker's own container it must
+    /// still be the host's address, not the port inside the containers' network.
+    /// </summary>
+    public EndpointReference HostEndpoint => new(this, HostEndpointName, KnownNetworkIdentifiers.LocalhostNetwork);
 
     /// <summary><c>name:9093</c>: the address other containers reach this broker at.</summary>
     public string InternalAddress => $"{Name}:{InternalListenerPort}";

@@ -1,3 +1,4 @@
+using KafkaO11y.AppHost.Observability;
 using KafkaO11y.Contracts;
 using Microsoft.Extensions.Configuration;
 
@@ -81,8 +82,11 @@ public static class KafkaClientSecurityExtensions
         };
 
         return collector
-            .WithBindMount(ObservabilityFiles.PathOf(builder, "otel-collector/kafka-sasl.yaml"), "/etc/otelcol-contrib/kafka-sasl.yaml", isReadOnly: true)
-            .WithArgs("--config=/etc/otelcol-contrib/config.yaml", "--config=/etc/otelcol-contrib/kafka-sasl.yaml")
+            .WithFilesFor(OpenTelemetryCollectorBuilderExtensions.ConfigFolder, ContainerImages.OpenTelemetryCollector.User,
+                ObservabilityFiles.PathOf(builder, "otel-collector/kafka-sasl.yaml"))
+            .WithArgs(
+                $"--config={OpenTelemetryCollectorBuilderExtensions.ConfigFolder}/config.yaml",
+                $"--config={OpenTelemetryCollectorBuilderExtensions.ConfigFolder}/kafka-sasl.yaml")
             .WithEnvironment("KAFKA_SASL_MECHANISM", mechanism)
             .WithEnvironment("KAFKA_SASL_USERNAME", security.SaslUsername!)
             .WithEnvironment("KAFKA_SASL_PASSWORD", security.SaslPassword);

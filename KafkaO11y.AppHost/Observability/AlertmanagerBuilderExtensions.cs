@@ -15,7 +15,7 @@ public static class AlertmanagerBuilderExtensions
         var folder = builder.LayOutAlertmanagerFolder(name, webhookUrl, seenAt: ContainerConfigFolder);
         return builder.AddContainer(name, ContainerImages.Alertmanager)
             .WithAnnotation(new RunFolderAnnotation(folder))
-            .WithBindMount(folder, ContainerConfigFolder, isReadOnly: true)
+            .WithFilesFor(ContainerConfigFolder, ContainerImages.Alertmanager.User, folder)
             .WithVolume("kafka-o11y-alertmanager-data", "/alertmanager")
             .WithArgs(
                 $"--config.file={ContainerConfigFolder}/alertmanager.yml",
@@ -62,8 +62,8 @@ public static class AlertmanagerBuilderExtensions
         var folder = builder.CreateRunFolder(name);
         var config = File.ReadAllText(ObservabilityFiles.PathOf(builder, "alertmanager/alertmanager.yml"))
             .Replace($"{ContainerConfigFolder}/", $"{seenAt ?? folder}/", StringComparison.Ordinal);
-        RunFolders.WriteReadableFile(Path.Combine(folder, "alertmanager.yml"), config);
-        RunFolders.WriteReadableFile(Path.Combine(folder, "webhook-url"), webhookUrl);
+        File.WriteAllText(Path.Combine(folder, "alertmanager.yml"), config);
+        File.WriteAllText(Path.Combine(folder, "webhook-url"), webhookUrl);
         return folder;
     }
 

@@ -11,7 +11,7 @@ public static class ObservabilityBuilderExtensions
     /// <summary>Tempo: stores traces and generates service-graph and span metrics into Prometheus.</summary>
     public static IResourceBuilder<ContainerResource> AddTempo(this IDistributedApplicationBuilder builder, string name) =>
         builder.AddContainer(name, ContainerImages.Tempo)
-            .WithBindMount(ObservabilityFiles.PathOf(builder, "tempo/tempo.yaml"), "/etc/tempo/tempo.yaml", isReadOnly: true)
+            .WithFilesFor("/etc/tempo", ContainerImages.Tempo.User, ObservabilityFiles.PathOf(builder, "tempo/tempo.yaml"))
             // A named volume: the image runs as UID 10001, which owns the volume's copy of /var/tempo.
             .WithVolume("kafka-o11y-tempo-data", "/var/tempo")
             .WithArgs("-config.file=/etc/tempo/tempo.yaml")
@@ -23,7 +23,7 @@ public static class ObservabilityBuilderExtensions
     /// <summary>Loki 3: takes OTLP logs, keeping trace and span ids as structured metadata.</summary>
     public static IResourceBuilder<ContainerResource> AddLoki(this IDistributedApplicationBuilder builder, string name) =>
         builder.AddContainer(name, ContainerImages.Loki)
-            .WithBindMount(ObservabilityFiles.PathOf(builder, "loki/loki.yaml"), "/etc/loki/loki.yaml", isReadOnly: true)
+            .WithFilesFor("/etc/loki", ContainerImages.Loki.User, ObservabilityFiles.PathOf(builder, "loki/loki.yaml"))
             .WithVolume("kafka-o11y-loki-data", "/loki")
             .WithArgs("-config.file=/etc/loki/loki.yaml")
             .WithHttpEndpoint(targetPort: 3100, name: "http")
@@ -31,21 +31,24 @@ public static class ObservabilityBuilderExtensions
 
     /// <summary>
     /// Grafana with the three datasources linked to each other and the dashboards of
-    /// <c>observability/grafana/dashboards</c>; anonymous users may view, the admin password is a
-    /// secret parameter.
+    /// <c>observability/grafana/dashboards</c>. Visitors need no login and are Editors: Explore, and with it
+    /// every link from an exemplar to its trace, a trace to its logs and a log line to its trace, is
+    /// granted to Editor, never to a Viewer. Like every port of the stack, Grafana's is published on this
+    /// machine's loopback only. No volume: everything it shows is provisioned from the repository at
+    /// each start, and the admin password (a secret parameter) is always the parameter's, where a
+    /// kept database would hold the password of its first start.
     /// </summary>
     public static IResourceBuilder<ContainerResource> AddGrafana(
         this IDistributedApplicationBuilder builder, string name, IResourceBuilder<ParameterResource> adminPassword,
         params IResourceBuilder<ContainerResource>[] datasources)
     {
         var grafana = builder.AddContainer(name, ContainerImages.Grafana)
-            .WithBindMount(ObservabilityFiles.PathOf(builder, "grafana/provisioning"), "/etc/grafana/provisioning", isReadOnly: true)
-            .WithBindMount(ObservabilityFiles.PathOf(builder, "grafana/dashboards"), "/var/lib/grafana/dashboards", isReadOnly: true)
-            .WithVolume("kafka-o11y-grafana-data", "/var/lib/grafana")
+            .WithFilesFor("/etc/grafana/provisioning", ContainerImages.Grafana.User, ObservabilityFiles.PathOf(builder, "grafana/provisioning"))
+            .WithFilesFor("/var/lib/grafana/dashboards", ContainerImages.Grafana.User, ObservabilityFiles.PathOf(builder, "grafana/dashboards"))
             .WithEnvironment("GF_SECURITY_ADMIN_USER", "admin")
             .WithEnvironment("GF_SECURITY_ADMIN_PASSWORD", adminPassword)
             .WithEnvironment("GF_AUTH_ANONYMOUS_ENABLED", "true")
-            .WithEnvironment("GF_AUTH_ANONYMOUS_ORG_ROLE", "Viewer")
+            .WithEnvironment("GF_AUTH_ANONYMOUS_ORG_ROLE", "Editor")
             .WithHttpEndpoint(targetPort: 3000, name: "http")
             .WithUrlForEndpoint("http", url => url.DisplayText = "Grafana")
             .WithHttpHealthCheck("/api/health");
@@ -66,8 +69,7 @@ public static class ObservabilityBuilderExtensions
         this IDistributedApplicationBuilder builder, IResourceBuilder<KafkaBrokerResource> broker) =>
         builder.AddDockerfile($"{broker.Resource.Name}-jmx", ObservabilityFiles.PathOf(builder, "jmx-exporter"))
             .WithEnvironment("JMX_HOST_PORT", broker.Resource.JmxAddress)
-            .WithBindMount(ObservabilityFiles.PathOf(builder, "jmx-exporter/kafka-broker-rules.yml"),
-                "/etc/jmx-exporter/kafka-broker-rules.yml", isReadOnly: true)
+            .WithFilesFor("/etc/jmx-exporter", ContainerImages.JmxExporterUser, ObservabilityFiles.PathOf(builder, "jmx-exporter/kafka-broker-rules.yml"))
             .WithHttpEndpoint(targetPort: 5556, name: "http")
             .WithUrlForEndpoint("http", url => url.DisplayText = "Broker metrics")
             // The exporter's own liveness endpoint: /metrics would run a whole remote JMX scrape each time.

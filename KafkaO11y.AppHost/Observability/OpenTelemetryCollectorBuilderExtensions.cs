@@ -6,14 +6,15 @@ public static class OpenTelemetryCollectorBuilderExtensions
     public const string OtlpHttpEndpointName = "http";
     public const string MetricsEndpointName = "metrics";
 
+    /// <summary>Where the image reads its config (its default <c>--config</c> is <c>config.yaml</c> there).</summary>
+    public const string ConfigFolder = "/etc/otelcol-contrib";
+
     /// <summary>Where its webhookevent receiver takes Alertmanager's notifications (config.yaml).</summary>
     public const int AlertmanagerWebhookPort = 8088;
     public const string AlertmanagerWebhookPath = "/alertmanager";
 
-    // Where the Aspire dashboard receives OTLP and with which key, as the AppHost configures it.
-    private const string DashboardOtlpUrlSetting = "ASPIRE_DASHBOARD_OTLP_ENDPOINT_URL";
+    // The key the Aspire dashboard asks OTLP senders for, as the AppHost configures it.
     private const string DashboardOtlpApiKeySetting = "AppHost:OtlpApiKey";
-    private const string DashboardOtlpUrlDefault = "http://localhost:18889";
 
     /// <summary>
     /// The OpenTelemetry Collector (contrib): OTLP in from the services, broker-side consumer lag
@@ -23,11 +24,8 @@ public static class OpenTelemetryCollectorBuilderExtensions
     public static IResourceBuilder<ContainerResource> AddOpenTelemetryCollector(
         this IDistributedApplicationBuilder builder, string name, ReferenceExpression kafkaBootstrapForContainers)
     {
-        var dashboardUrl = builder.Configuration[DashboardOtlpUrlSetting] ?? DashboardOtlpUrlDefault;
-        var dashboardIsHttps = dashboardUrl.StartsWith("https", StringComparison.OrdinalIgnoreCase);
-
         return builder.AddContainer(name, ContainerImages.OpenTelemetryCollector)
-            .WithBindMount(ObservabilityFiles.PathOf(builder, "otel-collector/config.yaml"), "/etc/otelcol-contrib/config.yaml", isReadOnly: true)
+            .WithFilesFor(ConfigFolder, ContainerImages.OpenTelemetryCollector.User, ObservabilityFiles.PathOf(builder, "otel-collector/config.yaml"))
             .WithEndpoint(targetPort: 4317, name: OtlpGrpcEndpointName, scheme: "http")
             .WithEndpoint(targetPort: 4318, name: OtlpHttpEndpointName, scheme: "http")
             .WithHttpEndpoint(targetPort: 13133, name: "health")
@@ -39,11 +37,24 @@ public static class OpenTelemetryCollectorBuilderExtensions
             .WithUrlForEndpoint("health", url => url.DisplayLocation = UrlDisplayLocation.DetailsOnly)
             .WithHttpHealthCheck("/", endpointName: "health")
             .WithEnvironment("KAFKA_BOOTSTRAP_SERVERS", kafkaBootstrapForContainers)
-            // HostUrl turns the dashboard's localhost address into one a container can reach.
-            .WithEnvironment("ASPIRE_DASHBOARD_OTLP_ENDPOINT", ReferenceExpression.Create($"{new HostUrl(dashboardUrl)}"))
-            .WithEnvironment("ASPIRE_DASHBOARD_OTLP_API_KEY", builder.Configuration[DashboardOtlpApiKeySetting] ?? "")
-            .WithEnvironment("ASPIRE_DASHBOARD_OTLP_INSECURE", dashboardIsHttps ? "false" : "true");
+            // Aspire's own OTLP wiring gives OTEL_EXPORTER_OTLP_ENDPOINT the dashboard's OTLP/gRPC endpoint
+            // as a reference, which DCP resolves for a container through its tunnel, whatever port the
+            // dashboard has; config.yaml exports there.
+            .WithOtlpExporter(OtlpProtocol.Grpc)
+            .WithEnvironment(context =>
+            {
+                context.EnvironmentVariables["ASPIRE_DASHBOARD_OTLP_API_KEY"] = builder.Configuration[DashboardOtlpApiKeySetting] ?? "";
+                context.EnvironmentVariables["ASPIRE_DASHBOARD_OTLP_INSECURE"] = IsHttps(context.EnvironmentVariables.GetValueOrDefault("OTEL_EXPORTER_OTLP_ENDPOINT")) ? "false" : "true";
+            });
     }
+
+    /// <summary>Whether the dashboard's OTLP endpoint, as Aspire gave it, takes TLS.</summary>
+    private static bool IsHttps(object? endpoint) => endpoint switch
+    {
+        EndpointReference reference => reference.IsHttps,
+        HostUrl url => url.Url.StartsWith("https:", StringComparison.OrdinalIgnoreCase),
+        _ => false,
+    };
 
     /// <summary>The URL, as containers see it, where the collector turns Alertmanager's notifications into logs.</summary>
     public static string AlertmanagerWebhookUrl(this IResourceBuilder<ContainerResource> collector) =>

@@ -55,7 +55,7 @@ public static class PrometheusBuilderExtensions
         return builder.AddContainer(name, ContainerImages.Prometheus)
             .WithAnnotation(new PrometheusFilesAnnotation(files))
             .WithAnnotation(new RunFolderAnnotation(files.Directory))
-            .WithBindMount(files.Directory, "/etc/prometheus", isReadOnly: true)
+            .WithFilesFor("/etc/prometheus", ContainerImages.Prometheus.User, files.Directory)
             // Overriding the arguments replaces the image's default command: config and storage are given again.
             .WithVolume("kafka-o11y-prometheus-data", "/prometheus")
             .WithArgs(

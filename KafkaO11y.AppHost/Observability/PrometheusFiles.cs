@@ -50,8 +50,8 @@ public sealed class PrometheusFiles
     /// <summary>Lays out a new folder from <paramref name="source"/> (observability/prometheus), every target file empty.</summary>
     public static PrometheusFiles Create(string source, string directory, PrometheusOverlay overlay)
     {
-        RunFolders.MakeReadableByAll(Path.Combine(directory, "rules"));
-        RunFolders.MakeReadableByAll(Path.Combine(directory, "targets"));
+        System.IO.Directory.CreateDirectory(Path.Combine(directory, "rules"));
+        System.IO.Directory.CreateDirectory(Path.Combine(directory, "targets"));
 
         var config = Load(Path.Combine(source, "prometheus.yml"));
         overlay.ApplyToConfig(config);
@@ -109,7 +109,7 @@ public sealed class PrometheusFiles
     {
         var path = Path.Combine(Directory, "targets", file);
         var partial = path + ".partial";
-        RunFolders.WriteReadableFile(partial, content);
+        File.WriteAllText(partial, content);
         File.Move(partial, path, overwrite: true);
     }
 
@@ -158,6 +158,6 @@ public sealed class PrometheusFiles
         }
 
         new YamlStream(new YamlDocument(document)).Save(text, assignAnchors: false);
-        RunFolders.WriteReadableFile(file, text.ToString());
+        File.WriteAllText(file, text.ToString());
     }
 }

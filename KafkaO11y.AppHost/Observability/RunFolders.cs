@@ -24,14 +24,6 @@ public sealed record RunFolderAnnotation(string Path) : IResourceAnnotation
 /// <summary>Folders and ports for the programs the AppHost configures itself (Prometheus, Alertmanager, the alert receiver).</summary>
 public static class RunFolders
 {
-    /// <summary>Readable by anyone: the images run as <c>nobody</c>, and a bind mount keeps the host's modes.</summary>
-    private const UnixFileMode FolderMode =
-        UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute
-        | UnixFileMode.GroupRead | UnixFileMode.GroupExecute | UnixFileMode.OtherRead | UnixFileMode.OtherExecute;
-
-    private const UnixFileMode FileMode =
-        UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.GroupRead | UnixFileMode.OtherRead;
-
     /// <summary>
     /// A new folder in the system's temporary folder for what a program of this run reads and
     /// writes (configs laid out from observability/, Prometheus's data). Once the application has
@@ -40,35 +32,14 @@ public static class RunFolders
     /// </summary>
     public static string CreateRunFolder(this IDistributedApplicationBuilder builder, string name)
     {
-        // CreateTempSubdirectory makes it for its owner only (0700).
+        // For its owner only (0700): a container gets copies of its files, owned by the image's user.
         var folder = Directory.CreateTempSubdirectory($"kafka-o11y-{name}-").FullName;
-        MakeReadableByAll(folder);
         builder.Eventing.Subscribe<AfterResourcesCreatedEvent>((e, _) =>
         {
             e.Services.GetRequiredService<IHostApplicationLifetime>().ApplicationStopped.Register(() => RunFolderAnnotation.Delete(folder));
             return Task.CompletedTask;
         });
         return folder;
-    }
-
-    /// <summary>Writes a file of a run folder, readable by a container's user whatever the umask.</summary>
-    public static void WriteReadableFile(string path, string content)
-    {
-        File.WriteAllText(path, content);
-        if (!OperatingSystem.IsWindows())
-        {
-            File.SetUnixFileMode(path, FileMode);
-        }
-    }
-
-    /// <summary>Makes a folder of a run folder, readable by a container's user whatever the umask.</summary>
-    public static void MakeReadableByAll(string folder)
-    {
-        Directory.CreateDirectory(folder);
-        if (!OperatingSystem.IsWindows())
-        {
-            File.SetUnixFileMode(folder, FolderMode);
-        }
     }
 
     /// <summary>A free port on the loopback interface, for a program that is told its port.</summary>

@@ -1,6 +1,7 @@
 using System.Text.Json;
 using Aspire.Hosting.ApplicationModel;
 using KafkaO11y.AppHost.Observability;
+using Microsoft.Extensions.DependencyInjection;
 
 namespace KafkaO11y.Tests.Observability;
 
@@ -31,10 +32,9 @@ public sealed class ObservabilityConfigTests(AppHostModels models)
         var model = await models.BuildAsync("--KafkaO11y:Mode=Containers", variant);
         var prometheus = model.Resources.Single(r => r.Name == "prometheus");
         var files = prometheus.PrometheusFiles();
-        Assert.Contains(prometheus.Annotations.OfType<ContainerMountAnnotation>(), m => m.Source == files.Directory && m.Target == "/etc/prometheus");
+        Assert.Contains(prometheus.Annotations.OfType<ContainerFileSystemCallbackAnnotation>(), f => f.DestinationPath == "/etc/prometheus");
 
         AssertPromtoolAccepts(files);
-        AssertReadableByAContainersUser(files.Directory);
         Assert.Equal(jmxExporters.Split(',', StringSplitOptions.RemoveEmptyEntries), Targets(files, "kafka-jmx.json"));
         Assert.Equal(["localhost:9090"], Targets(files, "prometheus.json"));
         Assert.Equal(["otel-collector:8888"], Targets(files, "otel-collector.json"));
@@ -135,11 +135,10 @@ public sealed class ObservabilityConfigTests(AppHostModels models)
 
         var folder = alertmanager switch
         {
-            ContainerResource container => container.Annotations.OfType<ContainerMountAnnotation>().Single(m => m.Target == "/etc/alertmanager").Source!,
+            ContainerResource container => container.Annotations.OfType<RunFolderAnnotation>().Single().Path,
             ExecutableResource program => program.WorkingDirectory,
             _ => throw new InvalidOperationException($"alertmanager is a {alertmanager!.GetType().Name}"),
         };
-        AssertReadableByAContainersUser(folder);
         var (exitCode, output) = ExternalTool.Amtool.Run(folder, "check-config", "alertmanager.yml");
         Assert.True(exitCode == 0, $"amtool check-config failed:\n{output}");
         Assert.Contains("SUCCESS", output);
@@ -158,29 +157,6 @@ public sealed class ObservabilityConfigTests(AppHostModels models)
         var receiver = Yaml.Load(CollectorConfig).Map("receivers").Map("webhookevent/alertmanager");
         Assert.Equal($"0.0.0.0:{OpenTelemetryCollectorBuilderExtensions.AlertmanagerWebhookPort}", receiver["endpoint"]);
         Assert.Equal(OpenTelemetryCollectorBuilderExtensions.AlertmanagerWebhookPath, receiver["path"]);
-    }
-
-    /// <summary>
-    /// The images run as <c>nobody</c>, and a bind mount keeps the host's modes: every folder must
-    /// be searchable and every file readable by others (a temporary folder is its owner's only).
-    /// </summary>
-    private static void AssertReadableByAContainersUser(string folder)
-    {
-        if (OperatingSystem.IsWindows())
-        {
-            return;
-        }
-
-        foreach (var directory in Directory.GetDirectories(folder, "*", SearchOption.AllDirectories).Prepend(folder))
-        {
-            var mode = File.GetUnixFileMode(directory);
-            Assert.True(mode.HasFlag(UnixFileMode.OtherRead) && mode.HasFlag(UnixFileMode.OtherExecute), $"{directory} is {mode}: a container's user cannot read it.");
-        }
-
-        foreach (var file in Directory.GetFiles(folder, "*", SearchOption.AllDirectories))
-        {
-            Assert.True(File.GetUnixFileMode(file).HasFlag(UnixFileMode.OtherRead), $"{file} is {File.GetUnixFileMode(file)}: a container's user cannot read it.");
-        }
     }
 
     private static void AssertPromtoolAccepts(PrometheusFiles files)
@@ -254,7 +230,7 @@ public sealed class ObservabilityConfigTests(AppHostModels models)
         }
 
         var aspire = config.Map("exporters").Map("otlp_grpc/aspire");
-        Assert.Equal("${env:ASPIRE_DASHBOARD_OTLP_ENDPOINT}", aspire["endpoint"]);
+        Assert.Equal("${env:OTEL_EXPORTER_OTLP_ENDPOINT}", aspire["endpoint"]);
         Assert.Equal("${env:ASPIRE_DASHBOARD_OTLP_API_KEY}", aspire.Map("headers")["x-otlp-api-key"]);
     }
 
@@ -306,24 +282,26 @@ public sealed class ObservabilityConfigTests(AppHostModels models)
     [InlineData("--KafkaO11y:Kafka:Brokers=1")]
     [InlineData("--KafkaO11y:Kafka:Brokers=3")]
     [InlineData("--ConnectionStrings:kafka=broker.example:9092")]
-    public async Task Every_file_a_container_mounts_parses(string variant)
+    public async Task Every_file_a_container_is_given_parses(string variant)
     {
         var model = await models.BuildAsync("--KafkaO11y:Mode=Containers", variant);
-        var files = model.Resources.SelectMany(r => r.Annotations.OfType<ContainerMountAnnotation>())
-            .Where(m => m.Type == ContainerMountType.BindMount)
-            .SelectMany(m => Directory.Exists(m.Source) ? Directory.GetFiles(m.Source!, "*", SearchOption.AllDirectories) : [m.Source!])
-            .ToList();
-        Assert.NotEmpty(files);
-
-        foreach (var file in files.Where(f => Path.GetFileName(f) != ".gitkeep"))
+        var services = new ServiceCollection().BuildServiceProvider();
+        var files = new List<Wiring.ContainerFileGiven>();
+        foreach (var container in model.Resources.OfType<ContainerResource>())
         {
-            switch (Path.GetExtension(file))
+            files.AddRange(await Wiring.RunModeModel.FilesAsync(container, services));
+        }
+
+        Assert.NotEmpty(files);
+        foreach (var file in files)
+        {
+            switch (Path.GetExtension(file.Path))
             {
                 case ".yml" or ".yaml":
-                    Yaml.AssertParses(file);
+                    Yaml.AssertParses(file.Path, file.Contents);
                     break;
                 case ".json":
-                    using (JsonDocument.Parse(File.ReadAllText(file)))
+                    using (JsonDocument.Parse(file.Contents))
                     {
                     }
 
@@ -331,7 +309,7 @@ public sealed class ObservabilityConfigTests(AppHostModels models)
                 case ".md" or "":
                     break;
                 default:
-                    Assert.Fail($"{file} is mounted, but no test knows how to check a '{Path.GetExtension(file)}' file.");
+                    Assert.Fail($"{file.Path} is given to a container, but no test knows how to check a '{Path.GetExtension(file.Path)}' file.");
                     break;
             }
         }

@@ -7,18 +7,23 @@ public static class Yaml
 {
     private static readonly IDeserializer Deserializer = new DeserializerBuilder().Build();
 
-    public static Dictionary<object, object?> Load(string path) =>
-        Deserializer.Deserialize<Dictionary<object, object?>>(File.ReadAllText(path)) ?? [];
+    public static Dictionary<object, object?> Load(string path) => Parse(File.ReadAllText(path));
+
+    public static Dictionary<object, object?> Parse(string text) =>
+        Deserializer.Deserialize<Dictionary<object, object?>>(text) ?? [];
 
     /// <summary>The file's content written out again without comments or layout, to compare meaning.</summary>
     public static string Canonical(string path) => new SerializerBuilder().Build().Serialize(Load(path));
 
     /// <summary>Parses every document of a file, failing with the file's name when it is not YAML.</summary>
-    public static void AssertParses(string path)
+    public static void AssertParses(string path) => AssertParses(path, File.ReadAllText(path));
+
+    /// <summary>Parses every document of <paramref name="text"/>, failing with <paramref name="path"/> when it is not YAML.</summary>
+    public static void AssertParses(string path, string text)
     {
         try
         {
-            using var reader = new StringReader(File.ReadAllText(path));
+            using var reader = new StringReader(text);
             var parser = new YamlDotNet.Core.Parser(reader);
             var stream = new YamlDotNet.RepresentationModel.YamlStream();
             stream.Load(parser);
