@@ -5,7 +5,7 @@ using KafkaO11y.AppHost.KafkaTopics;
 using KafkaO11y.AppHost.Observability;
 
 var builder = DistributedApplication.CreateBuilder(args);
-var settings = KafkaO11ySettings.From(builder.Configuration, () => ContainerRuntime.Problem(builder.Configuration));
+var settings = KafkaO11ySettings.From(builder.Configuration, () => ContainerRuntime.Problem(builder));
 builder.AnnounceMode(settings);
 
 var producer = builder.AddProject<Projects.KafkaO11y_Producer>("producer")

@@ -162,16 +162,6 @@ public sealed class AppModelTests(AppHostModels models)
         Assert.False(asked.FellBackToEmbedded);
     }
 
-    [Fact]
-    public void A_missing_container_runtime_is_reported_not_thrown()
-    {
-        var configuration = new ConfigurationBuilder()
-            .AddInMemoryCollection(new Dictionary<string, string?> { ["ASPIRE_CONTAINER_RUNTIME"] = "no-such-runtime-kafka-o11y" })
-            .Build();
-
-        Assert.Equal("no container runtime ('no-such-runtime-kafka-o11y') is installed", ContainerRuntime.Problem(configuration));
-    }
-
     private Task<DistributedApplicationModel> BuildModelAsync(params string[] args) => models.BuildAsync(args);
 
     /// <summary>The resources the user sees: Aspire adds a hidden "{project}-rebuilder" per project, left out here.</summary>

@@ -3,6 +3,7 @@ using Aspire.Hosting.ApplicationModel;
 using Aspire.Hosting.Testing;
 using KafkaO11y.AppHost;
 using KafkaO11y.AppHost.EmbeddedKafka;
+using KafkaO11y.Tests.Containers;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 
@@ -31,7 +32,7 @@ public class EmbeddedAppFixture : IAsyncLifetime
         using var timeout = new CancellationTokenSource(StartTimeout);
         // No mode given: Auto, which on a machine without a container runtime (like CI) is Embedded.
         // Where a runtime answers, Auto would start containers, so these Embedded tests ask for it.
-        string[] args = ContainerRuntime.Problem(new ConfigurationBuilder().AddEnvironmentVariables().Build()) is null
+        string[] args = ContainersHere.Problem() is null
             ? ["--KafkaO11y:Mode=Embedded", "--ASPIRE_DASHBOARD_UNSECURED_ALLOW_ANONYMOUS=true", .. ExtraArguments]
             : ["--ASPIRE_DASHBOARD_UNSECURED_ALLOW_ANONYMOUS=true", .. ExtraArguments];
         var builder = await DistributedApplicationTestingBuilder.CreateAsync<Projects.KafkaO11y_AppHost>(

@@ -34,10 +34,10 @@ public sealed class ContainersAppFixture : IAsyncLifetime
 
     public async Task InitializeAsync()
     {
-        var problem = ContainerRuntime.Problem(new ConfigurationBuilder().AddEnvironmentVariables().Build());
+        var problem = ContainersHere.Problem();
         if (problem is not null)
         {
-            SkipReason = $"Containers smoke suite needs Docker or Podman, and {problem} (run it where one answers: dotnet test --filter Category=Containers)";
+            SkipReason = $"Containers smoke suite cannot run here: {problem} (run it where Docker or Podman answers and can pull the images: dotnet test --filter Category=Containers)";
             // .ci/run prints why its run skipped these tests (the test logger shows only that it did).
             if (Environment.GetEnvironmentVariable(SkipReportVariable) is { Length: > 0 } report)
             {
