@@ -55,6 +55,7 @@ public sealed class LocalImagesMechanismTests(LocalImagesStack stack)
         // By the resource name and by name.dev.internal, the brokers' voters and JMX, the collector's exports, the scrape targets.
         var dialled = stack.StandIns.Values.SelectMany(s => s.Dial).ToHashSet();
         Assert.Contains("kafka-2:9094", dialled);
+        Assert.Contains("kafka-2.dev.internal:9094", dialled);
         Assert.Contains("kafka-3:9999", dialled);
         Assert.Contains("tempo:4317", dialled);
         Assert.Contains("alertmanager:9093", dialled);

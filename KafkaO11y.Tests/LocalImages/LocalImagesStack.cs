@@ -70,7 +70,10 @@ public sealed class LocalImagesStack : IAsyncLifetime
                 var dial = Wiring.Rows
                     .Where(r => r.Caller == container.Name && r.Network == Network.Containers && r.Reaches is not null)
                     // A tunnel port is DCP's choice at run time: the probe reads the variable it is in.
-                    .Select(r => r.Address.StartsWith($"{RunModeModel.ContainerTunnelHost}:", StringComparison.Ordinal) ? "$" + r.Source : r.Address)
+                    // A container told another's name is also checked at the name.dev.internal alias.
+                    .SelectMany(r => r.Address.StartsWith($"{RunModeModel.ContainerTunnelHost}:", StringComparison.Ordinal) ? ["$" + r.Source]
+                        : r.Address.StartsWith($"{r.Reaches!.Resource}:", StringComparison.Ordinal) ? [r.Address, $"{r.Reaches.Resource}.dev.internal{r.Address[r.Reaches.Resource.Length..]}"]
+                        : new[] { r.Address })
                     .Distinct().ToList();
                 standIns[container.Name] = new StandIn(
                     UserOf(container),
