@@ -30,8 +30,10 @@ public enum KafkaMode
 /// <param name="KafkaDataVolume">Keep the brokers' data in a named volume across runs (Containers mode).</param>
 /// <param name="ExternalKafka">Bootstrap servers of a cluster the AppHost does not run, if configured.</param>
 /// <param name="KafkaUi">Run Kafka UI beside Kafka (Containers mode).</param>
+/// <param name="ContainersProblem">When Containers mode was asked for: what will keep its containers from starting (no engine, an image that cannot be pulled), or null.</param>
 public sealed record KafkaO11ySettings(
-    KafkaMode Mode, KafkaMode RequestedMode, string ModeReason, int Brokers, int ConsumerReplicas, bool KafkaDataVolume, string? ExternalKafka, bool KafkaUi = true)
+    KafkaMode Mode, KafkaMode RequestedMode, string ModeReason, int Brokers, int ConsumerReplicas, bool KafkaDataVolume, string? ExternalKafka, bool KafkaUi = true,
+    string? ContainersProblem = null)
 {
     public const string Section = "KafkaO11y";
 
@@ -47,7 +49,7 @@ public sealed record KafkaO11ySettings(
     public static IReadOnlyList<KafkaTopic> Topics { get; } = [MessagesTopic, DeadLetterTopic];
 
     /// <param name="configuration">The AppHost's configuration.</param>
-    /// <param name="containerRuntimeAnswers">Asked only in Auto mode: the reason a container runtime is not usable, or null when it is.</param>
+    /// <param name="containerRuntimeAnswers">Asked in Auto and Containers modes: why Containers mode cannot run here, or null when it can.</param>
     public static KafkaO11ySettings From(IConfiguration configuration, Func<string?> containerRuntimeAnswers)
     {
         var section = configuration.GetSection(Section);
@@ -66,7 +68,13 @@ public sealed record KafkaO11ySettings(
 
         var requested = mode;
         var reason = $"{Section}:Mode={mode}";
-        if (mode == KafkaMode.Auto)
+        string? containersProblem = null;
+        if (mode == KafkaMode.Containers)
+        {
+            // Asked for, so it runs; the user is told at start what will keep containers from starting.
+            containersProblem = containerRuntimeAnswers();
+        }
+        else if (mode == KafkaMode.Auto)
         {
             var problem = containerRuntimeAnswers();
             (mode, reason) = problem is null
@@ -89,7 +97,8 @@ public sealed record KafkaO11ySettings(
             ConsumerReplicas: PositiveInt(section, "Consumer:Replicas", defaultValue: 1),
             KafkaDataVolume: section.GetValue("Kafka:DataVolume", defaultValue: false),
             ExternalKafka: external,
-            KafkaUi: section.GetValue("KafkaUi", defaultValue: true));
+            KafkaUi: section.GetValue("KafkaUi", defaultValue: true),
+            ContainersProblem: containersProblem);
     }
 
     private static int PositiveInt(IConfigurationSection section, string key, int defaultValue)

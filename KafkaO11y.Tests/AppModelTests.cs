@@ -160,6 +160,14 @@ public sealed class AppModelTests(AppHostModels models)
             containerRuntimeAnswers: () => throw new InvalidOperationException("Only Auto asks for a container runtime."));
         Assert.Equal(KafkaMode.Embedded, asked.Mode);
         Assert.False(asked.FellBackToEmbedded);
+
+        // Containers asked for where it cannot run: it runs, and keeps what is missing to say at start.
+        var containers = new ConfigurationBuilder().AddInMemoryCollection(new Dictionary<string, string?> { ["KafkaO11y:Mode"] = "Containers" }).Build();
+        var cannot = KafkaO11ySettings.From(containers, containerRuntimeAnswers: () => "docker 28.2 answers, but docker.io/apache/kafka:4.3.1 is not on this machine and cannot be pulled (no such host)");
+        Assert.Equal(KafkaMode.Containers, cannot.Mode);
+        Assert.Equal("docker 28.2 answers, but docker.io/apache/kafka:4.3.1 is not on this machine and cannot be pulled (no such host)", cannot.ContainersProblem);
+        Assert.Null(KafkaO11ySettings.From(containers, containerRuntimeAnswers: () => null).ContainersProblem);
+        Assert.Null(withoutRuntime.ContainersProblem);
     }
 
     private Task<DistributedApplicationModel> BuildModelAsync(params string[] args) => models.BuildAsync(args);
