@@ -28,7 +28,7 @@ public static class ModeAnnouncement
             if (settings.ContainersProblem is not null)
             {
                 logger.LogWarning(
-                    "Containers mode was asked for, but {Problem}: the containers that need it will fail to start. " +
+                    "Containers mode was asked for and cannot fully start here: {Problem}. The containers that need it will fail to start. " +
                     "Run where Docker or Podman answers and can pull the images, or pass --KafkaO11y:Mode=Embedded.",
                     settings.ContainersProblem);
             }
