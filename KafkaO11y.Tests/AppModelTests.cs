@@ -132,8 +132,6 @@ public sealed class AppModelTests(AppHostModels models)
     [InlineData("--KafkaO11y:Mode=Kubernetes", "KafkaO11y:Mode is 'Kubernetes'")]
     [InlineData("--KafkaO11y:Kafka:Brokers=0", "KafkaO11y:Kafka:Brokers is '0'")]
     [InlineData("--KafkaO11y:Consumer:Replicas=many", "KafkaO11y:Consumer:Replicas is 'many'")]
-    [InlineData("--KafkaO11y:Prometheus:RuleTimeDivisor=0", "KafkaO11y:Prometheus:RuleTimeDivisor is '0'")]
-    [InlineData("--KafkaO11y:Prometheus:ScrapeInterval=fast", "KafkaO11y:Prometheus:ScrapeInterval is 'fast'")]
     public async Task Wrong_settings_stop_the_AppHost_with_a_message_that_names_them(string argument, string expected)
     {
         var error = await Assert.ThrowsAnyAsync<Exception>(() => BuildModelAsync("--KafkaO11y:Mode=Embedded", argument));

@@ -15,8 +15,6 @@ public static class PrometheusBuilderExtensions
     /// </summary>
     public static PrometheusTools FindPrometheusTools(this IDistributedApplicationBuilder builder)
     {
-        // A wrong overlay setting stops the AppHost with its name, whether or not Prometheus is found.
-        PrometheusOverlay.From(builder.Configuration);
         var tools = PrometheusTools.Find(builder.Configuration, ObservabilityFiles.RepositoryRoot(builder));
         builder.Eventing.Subscribe<BeforeStartEvent>((e, _) =>
         {
@@ -183,8 +181,7 @@ public static class PrometheusBuilderExtensions
     private static PrometheusFiles CreatePrometheusFiles(this IDistributedApplicationBuilder builder, string name)
     {
         var directory = builder.CreateRunFolder(name);
-        return Observability.PrometheusFiles.Create(
-            ObservabilityFiles.PathOf(builder, "prometheus"), directory, PrometheusOverlay.From(builder.Configuration));
+        return Observability.PrometheusFiles.Create(ObservabilityFiles.PathOf(builder, "prometheus"), directory);
     }
 
     /// <summary>

@@ -15,8 +15,7 @@ public sealed record TargetGroup(IReadOnlyList<string> Targets, IReadOnlyDiction
 
 /// <summary>
 /// The folder a Prometheus reads, laid out as <c>/etc/prometheus</c> in its container:
-/// <c>prometheus.yml</c> and <c>rules/</c> from <c>observability/prometheus</c> (with the
-/// <see cref="PrometheusOverlay"/> applied, which is empty by default), and <c>targets/</c>, which
+/// <c>prometheus.yml</c> and <c>rules/</c> from <c>observability/prometheus</c>, and <c>targets/</c>, which
 /// the AppHost writes: one file per scrape job and one for the Alertmanagers, as prometheus.yml
 /// names them. Targets are all that differ between the modes and between runs; Prometheus re-reads
 /// a target file when it changes.
@@ -48,20 +47,18 @@ public sealed class PrometheusFiles
     public IReadOnlyCollection<string> Jobs => _targetFileOfJob.Keys;
 
     /// <summary>Lays out a new folder from <paramref name="source"/> (observability/prometheus), every target file empty.</summary>
-    public static PrometheusFiles Create(string source, string directory, PrometheusOverlay overlay)
+    public static PrometheusFiles Create(string source, string directory)
     {
         System.IO.Directory.CreateDirectory(Path.Combine(directory, "rules"));
         System.IO.Directory.CreateDirectory(Path.Combine(directory, "targets"));
 
-        var config = Load(Path.Combine(source, "prometheus.yml"));
-        overlay.ApplyToConfig(config);
-        Save(config, Path.Combine(directory, "prometheus.yml"), overlay);
+        File.Copy(Path.Combine(source, "prometheus.yml"), Path.Combine(directory, "prometheus.yml"));
         foreach (var ruleFile in System.IO.Directory.GetFiles(Path.Combine(source, "rules"), "*.yml"))
         {
-            var rules = Load(ruleFile);
-            overlay.ApplyToRules(rules);
-            Save(rules, Path.Combine(directory, "rules", Path.GetFileName(ruleFile)), overlay);
+            File.Copy(ruleFile, Path.Combine(directory, "rules", Path.GetFileName(ruleFile)));
         }
+
+        var config = Load(Path.Combine(source, "prometheus.yml"));
 
         var promoted = config.Children.TryGetValue("otlp", out var otlp) && otlp is YamlMappingNode otlpMap
             && otlpMap.Children.TryGetValue("promote_resource_attributes", out var list) && list is YamlSequenceNode attributes
@@ -146,18 +143,5 @@ public sealed class PrometheusFiles
         var stream = new YamlStream();
         stream.Load(reader);
         return (YamlMappingNode)stream.Documents[0].RootNode;
-    }
-
-    private static void Save(YamlMappingNode document, string file, PrometheusOverlay overlay)
-    {
-        using var text = new StringWriter();
-        text.WriteLine("# Written by the AppHost from observability/prometheus; edit that, not this copy.");
-        if (!overlay.IsEmpty)
-        {
-            text.WriteLine($"# Overlay: {overlay}");
-        }
-
-        new YamlStream(new YamlDocument(document)).Save(text, assignAnchors: false);
-        File.WriteAllText(file, text.ToString());
     }
 }

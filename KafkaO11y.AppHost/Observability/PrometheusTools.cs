@@ -1,15 +1,12 @@
-using System.ComponentModel;
-using System.Diagnostics;
 using System.Text.RegularExpressions;
 using Microsoft.Extensions.Configuration;
 
 namespace KafkaO11y.AppHost.Observability;
 
 /// <summary>
-/// The Prometheus 3 and Alertmanager programs Embedded mode runs, when this machine has them:
-/// the path in <c>KafkaO11y:Prometheus:Path</c> (<c>KafkaO11y:Alertmanager:Path</c>), else the
-/// first on the PATH, else what <c>bash .ci/fetch-prometheus</c> put into the repository's
-/// <c>.tools/bin</c>. Prometheus 2 does not count: the project's configuration needs 3.
+/// The Prometheus 3 and Alertmanager programs Embedded mode runs, when this machine has them
+/// (<see cref="LocalPrograms"/>; <c>KafkaO11y:Prometheus:Path</c> and <c>KafkaO11y:Alertmanager:Path</c>
+/// name one). Prometheus 2 does not count: the project's configuration needs 3.
 /// </summary>
 /// <param name="Prometheus">The Prometheus 3 program, or null.</param>
 /// <param name="PrometheusVersion">What it says of its version.</param>
@@ -31,29 +28,30 @@ public sealed partial record PrometheusTools(
 
     public static PrometheusTools Find(IConfiguration configuration, string repositoryRoot)
     {
-        var toolsFolder = Path.Combine(repositoryRoot, ".tools", "bin");
         var missing = new List<string>();
 
-        var (prometheus, version, rejectedPrometheus) = FirstUsable(
-            Candidates(configuration[$"{KafkaO11ySettings.Section}:Prometheus:Path"], toolsFolder, "prometheus"),
-            said => PrometheusThree().IsMatch(said) ? null : said);
+        var (prometheus, version, rejectedPrometheus) = LocalPrograms.Find(
+            repositoryRoot, configuration[$"{KafkaO11ySettings.Section}:Prometheus:Path"],
+            said => PrometheusThree().IsMatch(said) ? null : said,
+            "prometheus");
         if (prometheus is null)
         {
             missing.Add("Prometheus 3" + (rejectedPrometheus.Count > 0 ? $" (not 3.x: {string.Join(", ", rejectedPrometheus)})" : ""));
         }
 
-        var (alertmanager, _, rejectedAlertmanager) = FirstUsable(
-            Candidates(configuration[$"{KafkaO11ySettings.Section}:Alertmanager:Path"], toolsFolder, "alertmanager", "prometheus-alertmanager"),
+        var (alertmanager, _, rejectedAlertmanager) = LocalPrograms.Find(
+            repositoryRoot, configuration[$"{KafkaO11ySettings.Section}:Alertmanager:Path"],
             // Debian's build reads its notification templates from there and stops without them.
             said => said.Contains("debian", StringComparison.Ordinal) && !File.Exists(Path.Combine(DebianAlertmanagerTemplates, "default.tmpl"))
                 ? $"Debian's build, but {DebianAlertmanagerTemplates} has no default.tmpl"
-                : null);
+                : null,
+            "alertmanager", "prometheus-alertmanager");
         if (alertmanager is null)
         {
             missing.Add("Alertmanager" + (rejectedAlertmanager.Count > 0 ? $" (unusable: {string.Join(", ", rejectedAlertmanager)})" : ""));
         }
 
-        var help = prometheus is null ? "" : Run(prometheus, "--help") ?? "";
+        var help = prometheus is null ? "" : LocalPrograms.Run(prometheus, "--help") ?? "";
         var hasOtlpReceiver = help.Contains("--web.enable-otlp-receiver", StringComparison.Ordinal);
 
         // Upstream builds embed their UI; Debian's reads pages from --web.local-assets and ships no UI.
@@ -69,89 +67,11 @@ public sealed partial record PrometheusTools(
         }
 
         // Likewise Alertmanager: Debian's reads its UI from --web.ui-path and ships none.
-        var alertmanagerHelp = alertmanager is null ? "" : Run(alertmanager, "--help") ?? "";
+        var alertmanagerHelp = alertmanager is null ? "" : LocalPrograms.Run(alertmanager, "--help") ?? "";
         var uiPath = UiPath().Match(alertmanagerHelp);
         var alertmanagerHasWebUi = alertmanager is not null && (!uiPath.Success || Directory.Exists(uiPath.Groups[1].Value));
 
         return new PrometheusTools(prometheus, version, hasOtlpReceiver, webAssets, hasWebUi, alertmanager, alertmanagerHasWebUi, missing);
-    }
-
-    /// <summary>
-    /// The first candidate that runs and whose <c>--version</c> line <paramref name="unusableBecause"/>
-    /// finds nothing wrong with, its version line, and the reason each earlier one was passed over.
-    /// </summary>
-    private static (string? Path, string? Version, List<string> Rejected) FirstUsable(
-        IEnumerable<string> candidates, Func<string, string?> unusableBecause)
-    {
-        var rejected = new List<string>();
-        foreach (var candidate in candidates)
-        {
-            var said = FirstLine(candidate, "--version");
-            var problem = said is null ? "does not run" : unusableBecause(said);
-            if (problem is null)
-            {
-                return (candidate, said, rejected);
-            }
-
-            rejected.Add($"{candidate} ({problem})");
-        }
-
-        return (null, null, rejected);
-    }
-
-    /// <summary>A configured path first (it must exist), then the PATH, then the tools folder.</summary>
-    private static IEnumerable<string> Candidates(string? configured, string toolsFolder, params string[] names)
-    {
-        if (!string.IsNullOrWhiteSpace(configured))
-        {
-            yield return Path.GetFullPath(configured);
-            yield break;
-        }
-
-        var folders = (Environment.GetEnvironmentVariable("PATH") ?? "")
-            .Split(Path.PathSeparator, StringSplitOptions.RemoveEmptyEntries)
-            .Append(toolsFolder);
-        foreach (var folder in folders)
-        {
-            foreach (var name in names)
-            {
-                var path = Path.Combine(folder, name);
-                if (File.Exists(path))
-                {
-                    yield return path;
-                }
-            }
-        }
-    }
-
-    private static string? FirstLine(string program, string argument) =>
-        Run(program, argument)?.Split('\n', 2)[0].Trim();
-
-    /// <summary>What the program prints (both streams), or null when it cannot run.</summary>
-    private static string? Run(string program, string argument)
-    {
-        try
-        {
-            using var process = Process.Start(new ProcessStartInfo(program, argument)
-            {
-                RedirectStandardOutput = true,
-                RedirectStandardError = true,
-                UseShellExecute = false,
-            })!;
-            var output = process.StandardOutput.ReadToEndAsync();
-            var errors = process.StandardError.ReadToEndAsync();
-            if (!process.WaitForExit(TimeSpan.FromSeconds(10)))
-            {
-                process.Kill(entireProcessTree: true);
-                return null;
-            }
-
-            return output.Result + errors.Result;
-        }
-        catch (Win32Exception)
-        {
-            return null;
-        }
     }
 
     [GeneratedRegex(@"--web\.ui-path=""([^""]+)""")]

@@ -1,10 +1,11 @@
 using System.Text.RegularExpressions;
+using KafkaO11y.AppHost;
 
 namespace KafkaO11y.Tests.Observability;
 
 /// <summary>
-/// A program the tests run (promtool, amtool, go, chromium), found on the PATH or in the
-/// repository's <c>.tools/bin</c> (where <c>bash .ci/fetch-prometheus</c> puts Debian's builds).
+/// A program the tests run (promtool, amtool, go, chromium), found as the AppHost finds its
+/// programs (<see cref="LocalPrograms"/>: the PATH, then the repository's <c>.tools/bin</c>).
 /// Where it is missing, a test is reported as skipped with the reason, never as passed; in CI
 /// (CI=true) a missing tool fails the test.
 /// </summary>
@@ -23,36 +24,17 @@ public sealed record ExternalTool(string Name, string InstallHint, string? Versi
 
     public static bool InCi => string.Equals(Environment.GetEnvironmentVariable("CI"), "true", StringComparison.OrdinalIgnoreCase);
 
-    public static string ToolsFolder => Repository.PathOf(Path.Combine(".tools", "bin"));
-
     public string RequirePath()
     {
-        var rejected = new List<string>();
-        var candidates = (Environment.GetEnvironmentVariable("PATH") ?? "")
-            .Split(Path.PathSeparator, StringSplitOptions.RemoveEmptyEntries)
-            .Append(ToolsFolder)
-            .Select(directory => Path.Combine(directory, Name))
-            .Where(File.Exists);
-        foreach (var path in candidates)
+        var found = LocalPrograms.Find(Repository.Root, configured: null,
+            said => VersionPattern is null || Regex.IsMatch(said, VersionPattern) ? null : said, Name);
+        if (found.Path is null)
         {
-            if (VersionPattern is null)
-            {
-                return path;
-            }
-
-            var version = ChildProcess.RunAsync(path, ["--version"], timeout: TimeSpan.FromSeconds(30)).GetAwaiter().GetResult();
-            var firstLine = (version.Output + version.Errors).Split('\n')[0].Trim();
-            if (Regex.IsMatch(firstLine, VersionPattern))
-            {
-                return path;
-            }
-
-            rejected.Add($"{path}: {firstLine}");
+            var why = found.Rejected.Count == 0 ? "is not installed" : $"is not the version needed ({string.Join("; ", found.Rejected)})";
+            Require(false, $"{Name} {why}: {InstallHint}.");
         }
 
-        var found = rejected.Count == 0 ? "is not installed" : $"is not the version needed ({string.Join("; ", rejected)})";
-        Require(false, $"{Name} {found}: {InstallHint}.");
-        return "";
+        return found.Path ?? "";
     }
 
     /// <summary>Skips the test where <paramref name="condition"/> does not hold; fails it in CI, which must have everything.</summary>

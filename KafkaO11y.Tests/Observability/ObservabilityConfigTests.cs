@@ -58,7 +58,7 @@ public sealed class ObservabilityConfigTests(AppHostModels models)
 
         var files = prometheus!.PrometheusFiles();
         AssertPromtoolAccepts(files);
-        // The project's prometheus.yml as it is: the overlay is empty unless a test asks for one.
+        // The project's prometheus.yml as it is.
         Assert.Equal(Yaml.Canonical(Path.Combine(PrometheusFolder, "prometheus.yml")), Yaml.Canonical(files.ConfigFile));
         Assert.Single(Targets(files, "prometheus.json"), t => t.StartsWith("127.0.0.1:", StringComparison.Ordinal));
         Assert.Single(Targets(files, PrometheusFiles.AlertmanagersFile), t => t.StartsWith("127.0.0.1:", StringComparison.Ordinal));
@@ -66,7 +66,7 @@ public sealed class ObservabilityConfigTests(AppHostModels models)
     }
 
     /// <summary>
-    /// The rules as a test shortens them (<c>KafkaO11y:Prometheus:RuleTimeDivisor</c>): every
+    /// The rules as the real-Prometheus tests shorten them (<see cref="PrometheusOverlay"/>): every
     /// duration divided, every query and threshold unchanged, and still valid for promtool.
     /// </summary>
     [SkippableFact]
@@ -76,7 +76,8 @@ public sealed class ObservabilityConfigTests(AppHostModels models)
         var directory = Directory.CreateTempSubdirectory("kafka-o11y-overlay-").FullName;
         try
         {
-            var files = PrometheusFiles.Create(PrometheusFolder, directory, new PrometheusOverlay("1s", "1s", RuleTimeDivisor: 20));
+            var files = PrometheusFiles.Create(PrometheusFolder, directory);
+            new PrometheusOverlay("1s", "1s", RuleTimeDivisor: 20).ApplyTo(directory);
             AssertPromtoolAccepts(files);
             Assert.Contains("scrape_interval: 1s", File.ReadAllText(files.ConfigFile), StringComparison.Ordinal);
 

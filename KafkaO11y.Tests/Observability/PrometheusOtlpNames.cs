@@ -23,7 +23,7 @@ public static class PrometheusOtlpNames
     public static async Task<Translation> TranslateAsync(IEnumerable<Instrument> instruments, IEnumerable<string> attributes)
     {
         var go = ExternalTool.Go.RequirePath();
-        var root = new[] { Path.Combine(ExternalTool.ToolsFolder, "..", "sid", "usr", "share"), "/usr/share" }
+        var root = new[] { Repository.PathOf(Path.Combine(".tools", "sid", "usr", "share")), "/usr/share" }
             .Select(Path.GetFullPath)
             .FirstOrDefault(r => Directory.Exists(Path.Combine(r, "gocode", "src", "github.com", "prometheus", "otlptranslator")));
         ExternalTool.Require(root is not null, "Prometheus's OTLP name translator is not installed: bash .ci/fetch-prometheus --test-tools.");

@@ -30,8 +30,8 @@ public sealed record AlertOutcome(
 
 /// <summary>
 /// The application as a user with Prometheus 3 runs it in Embedded mode, with a real Prometheus
-/// scraping the real services and a real Alertmanager, its time shortened by the overlay
-/// (<c>KafkaO11y:Prometheus:*</c>: 1 s intervals, every rule duration divided by 20). Once
+/// scraping the real services and a real Alertmanager, its time shortened by <see cref="PrometheusOverlay"/>
+/// (1 s intervals, every rule duration divided by 20) in the folder it reads. Once
 /// started, it breaks the system with the dashboard's fault commands, one scenario after the
 /// other, and records what each alert did; the tests then read the record and query Prometheus.
 /// </summary>
@@ -97,15 +97,23 @@ public sealed class RealPrometheusFixture : IAsyncLifetime
         var builder = await DistributedApplicationTestingBuilder.CreateAsync<Projects.KafkaO11y_AppHost>(
             [
                 "--KafkaO11y:Mode=Embedded",
-                $"--KafkaO11y:Prometheus:ScrapeInterval={ScrapeInterval.TotalSeconds}s",
-                $"--KafkaO11y:Prometheus:EvaluationInterval={ScrapeInterval.TotalSeconds}s",
-                $"--KafkaO11y:Prometheus:RuleTimeDivisor={RuleTimeDivisor}",
                 "--ASPIRE_DASHBOARD_UNSECURED_ALLOW_ANONYMOUS=true",
             ],
             // With the dashboard, as a user runs it: without it the services' OTLP exports fail, and
             // their exporters' retries hold a stopping service up past Aspire's stop timeout.
             (options, _) => options.DisableDashboard = false,
             timeout.Token);
+        // Test time, before Prometheus reads its folder (the AppHost starts right after it is built).
+        var interval = $"{ScrapeInterval.TotalSeconds}s";
+        builder.Eventing.Subscribe<BeforeStartEvent>((e, _) =>
+        {
+            if (e.Model.Resources.SingleOrDefault(r => r.Name == "prometheus") is { } prometheus)
+            {
+                new PrometheusOverlay(interval, interval, RuleTimeDivisor).ApplyTo(prometheus.PrometheusFiles().Directory);
+            }
+
+            return Task.CompletedTask;
+        });
         App = await builder.BuildAsync(timeout.Token);
         var model = App.Services.GetRequiredService<DistributedApplicationModel>();
         if (!model.Resources.Any(r => r.Name == "prometheus") || !model.Resources.Any(r => r.Name == "alertmanager"))

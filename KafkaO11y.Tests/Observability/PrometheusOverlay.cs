@@ -1,39 +1,42 @@
 using System.Globalization;
 using System.Text.RegularExpressions;
-using Microsoft.Extensions.Configuration;
 using YamlDotNet.RepresentationModel;
 
-namespace KafkaO11y.AppHost.Observability;
+namespace KafkaO11y.Tests.Observability;
 
 /// <summary>
-/// What may differ from <c>observability/prometheus</c> in the copy a Prometheus reads: intervals
-/// and rule durations, never a query or a threshold. Empty by default, so a user's Prometheus runs
-/// the project's files as they are. Tests shorten time with it (section <c>KafkaO11y:Prometheus</c>):
-/// <list type="bullet">
-/// <item><c>ScrapeInterval</c>, <c>EvaluationInterval</c>: replace the <c>global</c> ones (for example <c>1s</c>).</item>
-/// <item><c>RuleTimeDivisor</c>: every duration of the rules (<c>for</c>, <c>keep_firing_for</c>, a group's
-/// <c>interval</c>, and every range, subquery and offset in an expression) divided by it, so an alert that
-/// needs <c>rate(x[5m]) &gt; t for 5m</c> needs <c>rate(x[15s]) &gt; t for 15s</c> with a divisor of 20.</item>
-/// </list>
-/// Which targets Prometheus scrapes is not part of it: the AppHost writes those as target files.
+/// Test time, shortened in the copy of observability/prometheus a test's Prometheus reads: the
+/// global intervals, and every duration of the rules divided by <see cref="RuleTimeDivisor"/>
+/// (<c>for</c>, <c>keep_firing_for</c>, a group's <c>interval</c>, and every range, subquery and
+/// offset in an expression), so an alert that needs <c>rate(x[5m]) &gt; t for 5m</c> needs
+/// <c>rate(x[15s]) &gt; t for 15s</c> with a divisor of 20. Never a query, a threshold or a label.
 /// </summary>
 public sealed partial record PrometheusOverlay(string? ScrapeInterval = null, string? EvaluationInterval = null, int RuleTimeDivisor = 1)
 {
-    public static PrometheusOverlay From(IConfiguration configuration)
+    /// <summary>Rewrites prometheus.yml and every rule file of a folder the AppHost laid out (<see cref="PrometheusFiles"/>).</summary>
+    public void ApplyTo(string folder)
     {
-        var section = configuration.GetSection($"{KafkaO11ySettings.Section}:Prometheus");
-        var divisorText = section["RuleTimeDivisor"];
-        var divisor = 1;
-        if (divisorText is not null && (!int.TryParse(divisorText, CultureInfo.InvariantCulture, out divisor) || divisor < 1))
+        Rewrite(Path.Combine(folder, "prometheus.yml"), ApplyToConfig);
+        foreach (var ruleFile in Directory.GetFiles(Path.Combine(folder, "rules"), "*.yml"))
         {
-            throw new InvalidOperationException(
-                $"{KafkaO11ySettings.Section}:Prometheus:RuleTimeDivisor is '{divisorText}'; expected a whole number of at least 1.");
+            Rewrite(ruleFile, ApplyToRules);
         }
-
-        return new PrometheusOverlay(Interval(section, "ScrapeInterval"), Interval(section, "EvaluationInterval"), divisor);
     }
 
-    public bool IsEmpty => ScrapeInterval is null && EvaluationInterval is null && RuleTimeDivisor == 1;
+    private void Rewrite(string file, Action<YamlMappingNode> apply)
+    {
+        var stream = new YamlStream();
+        using (var reader = new StreamReader(file))
+        {
+            stream.Load(reader);
+        }
+
+        apply((YamlMappingNode)stream.Documents[0].RootNode);
+        using var text = new StringWriter();
+        text.WriteLine($"# Overlay of a test: {this}");
+        stream.Save(text, assignAnchors: false);
+        File.WriteAllText(file, text.ToString());
+    }
 
     /// <summary>Sets the global intervals of a prometheus.yml document.</summary>
     public void ApplyToConfig(YamlMappingNode config)
@@ -98,8 +101,7 @@ public sealed partial record PrometheusOverlay(string? ScrapeInterval = null, st
         var divided = Milliseconds(duration) / RuleTimeDivisor;
         return divided > 0 || Milliseconds(duration) == 0
             ? Format(divided)
-            : throw new InvalidOperationException(
-                $"{KafkaO11ySettings.Section}:Prometheus:RuleTimeDivisor={RuleTimeDivisor} makes {duration} in a rule shorter than 1 ms.");
+            : throw new InvalidOperationException($"RuleTimeDivisor={RuleTimeDivisor} makes {duration} in a rule shorter than 1 ms.");
     }
 
     private static void ScaleScalar(YamlMappingNode mapping, string key, Func<string, string> scale)
@@ -108,20 +110,6 @@ public sealed partial record PrometheusOverlay(string? ScrapeInterval = null, st
         {
             mapping.Children[key] = new YamlScalarNode(scale(value)) { Style = scalar.Style };
         }
-    }
-
-    private static string? Interval(IConfigurationSection section, string key)
-    {
-        var text = section[key];
-        if (text is null)
-        {
-            return null;
-        }
-
-        return Duration().IsMatch(text) && Milliseconds(text) > 0
-            ? text
-            : throw new InvalidOperationException(
-                $"{KafkaO11ySettings.Section}:Prometheus:{key} is '{text}'; expected a Prometheus duration such as 1s or 15s.");
     }
 
     /// <summary>A Prometheus duration (<c>1h30m</c>, <c>15s</c>, <c>500ms</c>) in milliseconds.</summary>
@@ -150,9 +138,6 @@ public sealed partial record PrometheusOverlay(string? ScrapeInterval = null, st
         milliseconds % 1000 == 0
             ? $"{(milliseconds / 1000).ToString(CultureInfo.InvariantCulture)}s"
             : $"{milliseconds.ToString(CultureInfo.InvariantCulture)}ms";
-
-    [GeneratedRegex(@"^(?:\d+(?:ms|s|m|h|d|w|y))+$")]
-    private static partial Regex Duration();
 
     [GeneratedRegex(@"(\d+)(ms|s|m|h|d|w|y)")]
     private static partial Regex DurationPart();
