@@ -64,11 +64,6 @@ public sealed record ImageUser(int Id, int Group);
 
 public static class ContainerImageExtensions
 {
-    /// <summary>Adds a container running the pinned <paramref name="image"/>.</summary>
-    public static IResourceBuilder<ContainerResource> AddContainer(
-        this IDistributedApplicationBuilder builder, string name, ContainerImage image) =>
-        builder.AddContainer(name, image.Image, image.Tag).WithImageRegistry(image.Registry);
-
     /// <summary>Runs the pinned <paramref name="image"/> in a custom container resource.</summary>
     public static IResourceBuilder<T> WithImage<T>(this IResourceBuilder<T> container, ContainerImage image)
         where T : ContainerResource =>

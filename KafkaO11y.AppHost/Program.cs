@@ -1,8 +1,17 @@
 using KafkaO11y.AppHost;
-using KafkaO11y.AppHost.EmbeddedKafka;
-using KafkaO11y.AppHost.KafkaContainers;
-using KafkaO11y.AppHost.KafkaTopics;
-using KafkaO11y.AppHost.Observability;
+using KafkaO11y.AppHost.Alertmanager;
+using KafkaO11y.AppHost.Grafana;
+using KafkaO11y.AppHost.Kafka;
+using KafkaO11y.AppHost.Kafka.Containers;
+using KafkaO11y.AppHost.Kafka.Embedded;
+using KafkaO11y.AppHost.Kafka.JmxExporter;
+using KafkaO11y.AppHost.Kafka.KafkaUi;
+using KafkaO11y.AppHost.Kafka.Topics;
+using KafkaO11y.AppHost.Loki;
+using KafkaO11y.AppHost.OpenTelemetryCollector;
+using KafkaO11y.AppHost.Prometheus;
+using KafkaO11y.AppHost.Services;
+using KafkaO11y.AppHost.Tempo;
 
 var builder = DistributedApplication.CreateBuilder(args);
 var settings = KafkaO11ySettings.From(builder.Configuration, () => ContainerRuntime.Problem(builder));
@@ -29,7 +38,7 @@ if (settings.Mode == KafkaMode.Embedded)
 
     // Prometheus 3 and Alertmanager as local programs, when this machine has them: Prometheus
     // scrapes the services, evaluates the alert rules, and Alertmanager shows alerts in `alerts`.
-    var tools = builder.FindPrometheusTools();
+    var tools = builder.FindPrometheusTools(settings.Options);
     if (tools.Prometheus is not null)
     {
         var prometheus = builder.AddPrometheusProgram("prometheus", tools)
@@ -48,7 +57,7 @@ else
     // and the app's topics on it, made ready before the services start.
     var (kafka, clientSecurity) = settings.ExternalKafka is null
         ? (builder.AddKafkaCluster("kafka", settings.Brokers, settings.KafkaDataVolume), KafkaClientSecurity.None)
-        : (builder.AddExternalKafka("kafka"), KafkaClientSecurity.From(builder));
+        : (builder.AddExternalKafka("kafka"), KafkaClientSecurity.From(builder, settings.Options.Kafka.Client));
     var topics = builder.AddKafkaTopics("kafka-topics", kafka.Connection, KafkaO11ySettings.Topics, clientSecurity);
     var prometheus = builder.AddPrometheus("prometheus");
     foreach (var broker in kafka.Brokers)
@@ -69,10 +78,10 @@ else
 
     // Prometheus scrapes the stack's own metrics; its alerts go through Alertmanager to the collector, as logs.
     prometheus
-        .WithScrapeTarget("otel-collector", collector, OpenTelemetryCollectorBuilderExtensions.MetricsEndpointName)
+        .WithScrapeTarget("otel-collector", collector, OpenTelemetryCollectorResource.MetricsEndpointName)
         .WithScrapeTarget("tempo", tempo)
         .WithScrapeTarget("loki", loki)
-        .WithAlertmanager(builder.AddAlertmanager("alertmanager", collector.AlertmanagerWebhookUrl()));
+        .WithAlertmanager(builder.AddAlertmanager("alertmanager", collector));
 
     var grafanaPassword = builder.AddParameter("grafana-admin-password", new GenerateParameterDefault { MinLength = 16, Special = false }, secret: true, persist: true);
     var grafana = builder.AddGrafana("grafana", grafanaPassword, prometheus, tempo, loki);

@@ -4,9 +4,8 @@ using Aspire.Hosting;
 using Aspire.Hosting.ApplicationModel;
 using Aspire.Hosting.Testing;
 using KafkaO11y.AppHost;
-using KafkaO11y.AppHost.KafkaTopics;
+using KafkaO11y.AppHost.Kafka.Topics;
 using KafkaO11y.Tests.Observability;
-using KafkaO11y.Tests.Wiring;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 

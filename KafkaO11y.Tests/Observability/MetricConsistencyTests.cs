@@ -37,21 +37,6 @@ public sealed class MetricConsistencyTests
         Assert.True(wrong.Count == 0, string.Join('\n', wrong));
     }
 
-    [Fact]
-    public void Every_panel_names_a_provisioned_datasource()
-    {
-        var provisioned = new HashSet<string> { "prometheus", "tempo", "loki" };
-        var panels = GrafanaDashboards.Panels().Where(p => p.Panel.GetProperty("type").GetString() != "row").ToList();
-        Assert.NotEmpty(panels);
-
-        foreach (var (dashboard, panel) in panels)
-        {
-            var uid = GrafanaDashboards.DatasourceUid(panel);
-            Assert.True(uid is not null && provisioned.Contains(uid),
-                $"{dashboard} / {GrafanaDashboards.Title(panel)} has datasource '{uid}', not a provisioned one.");
-        }
-    }
-
     [SkippableFact]
     public void Every_dashboard_query_parses_as_PromQL()
     {

@@ -1,6 +1,9 @@
 using System.Text.Json;
 using Aspire.Hosting.ApplicationModel;
-using KafkaO11y.AppHost.Observability;
+using KafkaO11y.AppHost;
+using KafkaO11y.AppHost.Alertmanager;
+using KafkaO11y.AppHost.OpenTelemetryCollector;
+using KafkaO11y.AppHost.Prometheus;
 using Microsoft.Extensions.DependencyInjection;
 
 namespace KafkaO11y.Tests.Observability;
@@ -156,8 +159,8 @@ public sealed class ObservabilityConfigTests(AppHostModels models)
     public void Alertmanager_s_webhook_is_the_collector_receiver_the_AppHost_names()
     {
         var receiver = Yaml.Load(CollectorConfig).Map("receivers").Map("webhookevent/alertmanager");
-        Assert.Equal($"0.0.0.0:{OpenTelemetryCollectorBuilderExtensions.AlertmanagerWebhookPort}", receiver["endpoint"]);
-        Assert.Equal(OpenTelemetryCollectorBuilderExtensions.AlertmanagerWebhookPath, receiver["path"]);
+        Assert.Equal($"0.0.0.0:{OpenTelemetryCollectorResource.AlertmanagerWebhookPort}", receiver["endpoint"]);
+        Assert.Equal(OpenTelemetryCollectorResource.AlertmanagerWebhookPath, receiver["path"]);
     }
 
     private static void AssertPromtoolAccepts(PrometheusFiles files)
@@ -264,10 +267,20 @@ public sealed class ObservabilityConfigTests(AppHostModels models)
         Assert.All(linked, uid => Assert.Contains(uid, uids));
     }
 
+    /// <summary>Every datasource uid anywhere in a dashboard is a provisioned one, and every panel has one.</summary>
     [Fact]
     public void Dashboards_name_only_provisioned_datasources()
     {
         var uids = ProvisionedDatasourceUids();
+        var panels = GrafanaDashboards.Panels().Where(p => p.Panel.GetProperty("type").GetString() != "row").ToList();
+        Assert.NotEmpty(panels);
+        foreach (var (dashboard, panel) in panels)
+        {
+            var uid = GrafanaDashboards.DatasourceUid(panel);
+            Assert.True(uid is not null && uids.Contains(uid),
+                $"{dashboard} / {GrafanaDashboards.Title(panel)} has datasource '{uid}', not a provisioned one.");
+        }
+
         foreach (var dashboard in Directory.GetFiles(Path.Combine(Repository.Observability, "grafana", "dashboards"), "*.json"))
         {
             using var document = JsonDocument.Parse(File.ReadAllText(dashboard));
@@ -287,10 +300,10 @@ public sealed class ObservabilityConfigTests(AppHostModels models)
     {
         var model = await models.BuildAsync("--KafkaO11y:Mode=Containers", variant);
         var services = new ServiceCollection().BuildServiceProvider();
-        var files = new List<Wiring.ContainerFileGiven>();
+        var files = new List<ContainerFileGiven>();
         foreach (var container in model.Resources.OfType<ContainerResource>())
         {
-            files.AddRange(await Wiring.RunModeModel.FilesAsync(container, services));
+            files.AddRange(await RunModeModel.FilesAsync(container, services));
         }
 
         Assert.NotEmpty(files);

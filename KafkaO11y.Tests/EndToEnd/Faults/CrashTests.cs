@@ -1,0 +1,174 @@
+using System.Collections.Concurrent;
+using System.Net;
+using System.Net.Http.Json;
+using Aspire.Hosting;
+using Aspire.Hosting.ApplicationModel;
+using Aspire.Hosting.Testing;
+using Confluent.Kafka;
+using KafkaO11y.Contracts;
+using Xunit.Abstractions;
+using Stats = KafkaO11y.Consumer.ProcessingSnapshot;
+
+namespace KafkaO11y.Tests.EndToEnd.Faults;
+
+/// <summary>
+/// Processes dying the hard way (SIGKILL: no shutdown, no final commit), on the real services and
+/// the embedded broker. At-least-once promises nothing accepted is lost; what is redone is at most
+/// what the dead process had processed since its last commit, and the figures say how much.
+/// </summary>
+[Collection(FaultsAppCollection.Name)]
+public sealed class CrashTests(FaultsAppFixture fixture, ITestOutputHelper output)
+{
+    private const string Topic = MessageTopics.Messages;
+    private static readonly TimeSpan Timeout = TimeSpan.FromSeconds(90);
+
+    [Fact]
+    public async Task A_consumer_killed_in_the_middle_of_a_message_loses_nothing_and_redoes_only_what_it_had_not_committed()
+    {
+        const int Messages = 200;
+        using var producer = fixture.CreateHttpClient("producer");
+        var accepted = new ConcurrentBag<Published>();
+        await Parallel.ForEachAsync(Enumerable.Range(0, Messages), new ParallelOptions { MaxDegreeOfParallelism = 10 }, async (i, token) =>
+        {
+            using var response = await producer.PostAsJsonAsync("/messages", new { payload = $"crash-{i}" }, token);
+            Assert.Equal(HttpStatusCode.Accepted, response.StatusCode);
+            accepted.Add((await response.Content.ReadFromJsonAsync<Published>(token))!);
+        });
+
+        // Mid-stream: once a third of them is processed, the next message the Consumer takes stays
+        // in progress (a minute of "work") and the process is killed inside it.
+        var firstOffsets = accepted.GroupBy(m => m.Partition).ToDictionary(g => g.Key, g => g.Min(m => m.Offset));
+        await Poll.UntilAsync(StatsAsync,
+            stats => accepted.Count(m => Processed(stats, m)) >= Messages / 3, Timeout, "a third of the messages to be processed");
+        using (var consumer = fixture.CreateHttpClient("consumer"))
+        {
+            (await consumer.PutAsJsonAsync("/processing", new { delayMilliseconds = 60_000 })).EnsureSuccessStatusCode();
+        }
+
+        await Task.Delay(TimeSpan.FromSeconds(1));
+        var beforeKill = await StatsAsync();
+        var killed = await ServiceProcess.KillAsync(fixture.App, "consumer");
+        var lastProcessed = Partitions(beforeKill).ToDictionary(p => p.Partition, p => p.LastOffset);
+        var committed = await ConsumerGroupOffsets.CommittedAsync(fixture.App, Topic, lastProcessed.Keys);
+
+        // Restarted as a user would after a crash (its processing speed is the default again).
+        await ServiceProcess.RestartAfterCrashAsync(fixture.App, "consumer", Timeout);
+
+        var afterRestart = await Poll.UntilAsync(StatsAsync,
+            stats => accepted.All(m => Processed(stats, m)), Timeout, "the restarted Consumer to process every accepted message");
+
+        // Nothing lost: every offset below the commit was processed before the kill (the Consumer
+        // commits only what it processed), and the restarted one began exactly at the commit. So
+        // what was done twice is exactly what had been processed since the last commit, never more
+        // (a restart before the commit would redo older messages; one after it would skip some).
+        var redone = 0L;
+        foreach (var (partition, commit) in committed)
+        {
+            Assert.True(commit <= lastProcessed[partition] + 1,
+                $"partition {partition}: committed {commit} past the last processed offset {lastProcessed[partition]}");
+            var resumedAt = Partitions(afterRestart).Single(p => p.Partition == partition).FirstOffset;
+            Assert.Equal(commit, resumedAt);
+            redone += Math.Max(0, lastProcessed[partition] - commit + 1);
+        }
+
+        output.WriteLine($"accepted: {accepted.Count}; killed pid(s) {string.Join(',', killed)} mid-message; " +
+            $"processed before the kill: {beforeKill.Processed}; committed: {Describe(committed)}; last processed: {Describe(lastProcessed)}; " +
+            $"processed twice (since the last commit, redone after the restart): {redone}; lost: 0");
+        Assert.All(accepted, m => Assert.True(Processed(afterRestart, m), $"message at {m.Partition}/{m.Offset} not processed"));
+    }
+
+    /// <summary>
+    /// The Producer killed while requests pour in: a request it answered 202 was acknowledged by
+    /// Kafka first, so every one of them is in the topic; the ones cut off got no 202 and promise nothing.
+    /// </summary>
+    [Fact]
+    public async Task A_producer_killed_during_a_burst_leaves_every_message_it_accepted_in_the_topic()
+    {
+        const int Messages = 400;
+        var run = Guid.NewGuid().ToString("N")[..8];
+        using var producer = fixture.CreateHttpClient("producer");
+        producer.Timeout = TimeSpan.FromSeconds(15);
+        var accepted = new ConcurrentDictionary<Guid, Published>();
+        var cutOff = 0;
+        var answered = 0;
+        var killNow = new TaskCompletionSource();
+        using var stopSending = new CancellationTokenSource();
+        var sending = Parallel.ForEachAsync(Enumerable.Range(0, Messages), new ParallelOptions { MaxDegreeOfParallelism = 10, CancellationToken = stopSending.Token }, async (i, token) =>
+        {
+            // Each request runs to its end (it was sent); only requests not yet started are given up.
+            token = CancellationToken.None;
+            try
+            {
+                using var response = await producer.PostAsJsonAsync("/messages", new { payload = $"producer-crash-{run}-{i}" }, token);
+                if (response.StatusCode == HttpStatusCode.Accepted)
+                {
+                    var published = (await response.Content.ReadFromJsonAsync<Published>(token))!;
+                    accepted[published.Id] = published;
+                }
+                else
+                {
+                    Interlocked.Increment(ref cutOff);
+                }
+            }
+            catch (Exception e) when (e is HttpRequestException or TaskCanceledException)
+            {
+                // The connection died with the process (or the test stopped waiting for a dead one).
+                Interlocked.Increment(ref cutOff);
+            }
+
+            if (Interlocked.Increment(ref answered) == Messages / 3)
+            {
+                killNow.TrySetResult();
+            }
+        });
+
+        await killNow.Task.WaitAsync(Timeout);
+        var killed = await ServiceProcess.KillAsync(fixture.App, "producer");
+        // Requests in flight at the kill end (cut off); no new ones start, since nothing would answer them.
+        await Task.Delay(TimeSpan.FromSeconds(2));
+        await stopSending.CancelAsync();
+        try
+        {
+            await sending.WaitAsync(Timeout);
+        }
+        catch (OperationCanceledException)
+        {
+        }
+
+        await ServiceProcess.RestartAfterCrashAsync(fixture.App, "producer", Timeout);
+
+        // Each accepted message where the 202 said: topic, partition and offset hold its id.
+        var bootstrap = await fixture.App.GetConnectionStringAsync("kafka");
+        using var reader = new ConsumerBuilder<string, byte[]>(new ConsumerConfig { BootstrapServers = bootstrap, GroupId = $"producer-crash-{run}" }).Build();
+        var missing = new List<Published>();
+        foreach (var message in accepted.Values)
+        {
+            reader.Assign(new TopicPartitionOffset(message.Topic, message.Partition, message.Offset));
+            var stored = reader.Consume(TimeSpan.FromSeconds(10));
+            if (stored?.Message.Key != message.Id.ToString())
+            {
+                missing.Add(message);
+            }
+        }
+
+        output.WriteLine($"posted: {accepted.Count + cutOff} (of {Messages} planned); accepted (202): {accepted.Count}; cut off by the kill (no 202): {cutOff}; " +
+            $"killed pid(s) {string.Join(',', killed)} after {Messages / 3} answers; accepted but not in the topic: {missing.Count}");
+        Assert.True(accepted.Count >= Messages / 3 - 10, $"only {accepted.Count} accepted before the kill");
+        Assert.True(cutOff > 0, "the kill should have cut some requests off");
+        Assert.Empty(missing);
+    }
+
+    private static IEnumerable<KafkaO11y.Consumer.PartitionProgress> Partitions(Stats stats) => stats.Partitions.Where(p => p.Topic == Topic);
+
+    private static bool Processed(Stats stats, Published message) =>
+        stats.Partitions.Any(p => p.Topic == Topic && p.Partition == message.Partition && p.LastOffset >= message.Offset);
+
+    private static string Describe(IReadOnlyDictionary<int, long> offsets) =>
+        string.Join(' ', offsets.OrderBy(o => o.Key).Select(o => $"{o.Key}:{o.Value}"));
+
+    private async Task<Stats> StatsAsync()
+    {
+        using var consumer = fixture.CreateHttpClient("consumer");
+        return (await consumer.GetFromJsonAsync<Stats>("/stats"))!;
+    }
+}

@@ -1,0 +1,203 @@
+using System.Collections.Concurrent;
+using System.Net;
+using System.Net.Http.Json;
+using System.Text;
+using System.Text.Json;
+using Aspire.Hosting;
+using Aspire.Hosting.Testing;
+using Confluent.Kafka;
+using KafkaO11y.Contracts;
+using Xunit.Abstractions;
+using Stats = KafkaO11y.Consumer.ProcessingSnapshot;
+
+namespace KafkaO11y.Tests.EndToEnd.Faults;
+
+/// <summary>
+/// Faults injected through the dashboard commands, against the real services on the embedded
+/// broker: what a user relies on is that no accepted message is lost and no service goes down.
+/// </summary>
+[Collection(FaultsAppCollection.Name)]
+public sealed class ResilienceTests(FaultsAppFixture fixture, ITestOutputHelper output)
+{
+    private const string Topic = MessageTopics.Messages;
+    private static readonly TimeSpan Timeout = TimeSpan.FromSeconds(90);
+
+    [Fact]
+    public async Task Every_message_accepted_while_the_broker_goes_down_is_in_the_topic_exactly_once_and_processed()
+    {
+        const int Messages = 300;
+        var run = Guid.NewGuid().ToString("N")[..8];
+        using var producer = fixture.CreateHttpClient("producer");
+        var accepted = new ConcurrentDictionary<Guid, Published>();
+        var refused = 0;
+        var completed = 0;
+        var brokerWentDown = new TaskCompletionSource();
+        using var concurrency = new SemaphoreSlim(10);
+
+        var sends = Enumerable.Range(0, Messages).Select(async i =>
+        {
+            await concurrency.WaitAsync();
+            try
+            {
+                using var response = await producer.PostAsJsonAsync("/messages", new { payload = $"resilience-{run}-{i}" });
+                if (response.StatusCode == HttpStatusCode.Accepted)
+                {
+                    var published = (await response.Content.ReadFromJsonAsync<Published>())!;
+                    accepted[published.Id] = published;
+                }
+                else
+                {
+                    Assert.Equal(HttpStatusCode.ServiceUnavailable, response.StatusCode);
+                    Interlocked.Increment(ref refused);
+                }
+            }
+            finally
+            {
+                concurrency.Release();
+                if (Interlocked.Increment(ref completed) == Messages / 3)
+                {
+                    brokerWentDown.TrySetResult();
+                }
+            }
+        }).ToList();
+
+        // A third of the way through, the broker goes away for several seconds.
+        await brokerWentDown.Task.WaitAsync(Timeout);
+        await ExecuteAsync("kafka", "broker-down");
+        await Task.Delay(TimeSpan.FromSeconds(5));
+        await ExecuteAsync("kafka", "broker-up");
+        await Task.WhenAll(sends).WaitAsync(Timeout);
+
+        // What Kafka holds: each accepted message exactly once (the idempotent producer's retries
+        // after the outage must not have written it twice).
+        var inTopic = await ReadOwnMessagesAsync(run, expected: accepted.Count);
+        var duplicates = inTopic.Values.Count(count => count > 1);
+
+        // What the Consumer got to: every accepted message's offset.
+        await Poll.UntilAsync(
+            async () => (await fixture.CreateHttpClient("consumer").GetFromJsonAsync<Stats>("/stats"))!,
+            stats => accepted.Values.All(m => stats.Partitions.Any(p => p.Topic == Topic && p.Partition == m.Partition && p.LastOffset >= m.Offset)),
+            Timeout, "the Consumer to process every accepted message");
+
+        output.WriteLine($"messages sent: {Messages}, accepted (202): {accepted.Count}, refused (503): {refused}, " +
+            $"accepted and in topic: {accepted.Keys.Count(inTopic.ContainsKey)}, processed: {accepted.Count}, duplicates in topic: {duplicates}");
+        Assert.Equal(Messages, accepted.Count + refused);
+        Assert.All(accepted.Keys, id => Assert.Equal(1, inTopic.GetValueOrDefault(id)));
+        Assert.Equal(0, duplicates);
+        Assert.True(accepted.Count > Messages / 3, "The broker outage should have left most messages accepted after the retries.");
+    }
+
+    [Fact]
+    public async Task Every_dashboard_command_runs_and_its_effect_shows()
+    {
+        using var producer = fixture.CreateHttpClient("producer");
+        using var consumer = fixture.CreateHttpClient("consumer");
+
+        await ExecuteAsync("consumer", "slow-down");
+        Assert.Equal(500, (await consumer.GetFromJsonAsync<JsonElement>("/processing")).GetProperty("delayMilliseconds").GetInt32());
+        await ExecuteAsync("consumer", "restore-speed");
+        Assert.Equal(20, (await consumer.GetFromJsonAsync<JsonElement>("/processing")).GetProperty("delayMilliseconds").GetInt32());
+
+        await ExecuteAsync("consumer", "fail-fraction");
+        Assert.Equal(0.2, (await consumer.GetFromJsonAsync<JsonElement>("/processing")).GetProperty("failureRate").GetDouble());
+        await ExecuteAsync("consumer", "stop-failures");
+        Assert.Equal(0, (await consumer.GetFromJsonAsync<JsonElement>("/processing")).GetProperty("failureRate").GetDouble());
+
+        await ExecuteAsync("producer", "start-load");
+        var burst = (await producer.GetFromJsonAsync<JsonElement>("/generator")).GetProperty("burst");
+        Assert.Equal(1000, burst.GetProperty("messagesPerSecond").GetDouble());
+        await ExecuteAsync("producer", "stop-load");
+        Assert.Equal(JsonValueKind.Null, (await producer.GetFromJsonAsync<JsonElement>("/generator")).GetProperty("burst").ValueKind);
+
+        await ExecuteAsync("producer", "pause-generator");
+        Assert.True((await producer.GetFromJsonAsync<JsonElement>("/generator")).GetProperty("paused").GetBoolean());
+        await ExecuteAsync("producer", "resume-generator");
+        Assert.False((await producer.GetFromJsonAsync<JsonElement>("/generator")).GetProperty("paused").GetBoolean());
+
+        var failedBefore = (await consumer.GetFromJsonAsync<Stats>("/stats"))!.Failed;
+        await ExecuteAsync("producer", "send-poison");
+        await Poll.UntilAsync(
+            async () => (await consumer.GetFromJsonAsync<Stats>("/stats"))!.Failed,
+            failed => failed >= failedBefore + 8, Timeout, "the eight poison messages to be dead-lettered");
+
+        // The telemetry tells what broke: failed process spans, each followed by its dead-letter send.
+        var errors = await Poll.UntilAsync(
+            () => fixture.Dashboard.GetSpansAsync("consumer", errorsOnly: true),
+            spans => spans.Count(s => s.Name == $"process {Topic}" && s.Attributes.GetValueOrDefault("messaging.kafka.message.key", "").StartsWith("poison-", StringComparison.Ordinal)) >= 8,
+            Timeout, "error spans for the poison messages in the dashboard");
+        Assert.All(
+            errors.Where(s => s.Name == $"process {Topic}" && s.Attributes.GetValueOrDefault("messaging.kafka.message.key", "").StartsWith("poison-", StringComparison.Ordinal)),
+            span => Assert.Equal("KafkaO11y.Consumer.InvalidMessageException", span.Attributes["error.type"]));
+        var deadLetterSends = await fixture.Dashboard.GetSpansAsync("consumer");
+        Assert.Contains(deadLetterSends, s => s.Name == $"send {MessageTopics.DeadLetterOf(Topic)}" && errors.Any(e => e.SpanId == s.ParentSpanId));
+
+        // Kafka-side faults the clients ride out: messages sent meanwhile are still accepted.
+        await ExecuteAsync("kafka", "add-latency");
+        await AssertAcceptedAsync(producer);
+        await ExecuteAsync("kafka", "remove-latency");
+        await ExecuteAsync("kafka", "fail-requests");
+        await AssertAcceptedAsync(producer);
+        await ExecuteAsync("kafka", "clear-request-errors");
+        await AssertAcceptedAsync(producer);
+    }
+
+    private static async Task AssertAcceptedAsync(HttpClient producer)
+    {
+        using var response = await producer.PostAsJsonAsync("/messages", new { payload = "during a fault" });
+        Assert.Equal(HttpStatusCode.Accepted, response.StatusCode);
+    }
+
+    private async Task ExecuteAsync(string resource, string command)
+    {
+        var result = await fixture.App.ResourceCommands.ExecuteCommandAsync(resource, command);
+        Assert.True(result.Success, $"{resource} {command}: {result.Message}");
+    }
+
+    private async Task<Dictionary<Guid, int>> ReadOwnMessagesAsync(string run, int expected)
+    {
+        var bootstrap = await fixture.App.GetConnectionStringAsync("kafka");
+        using var reader = new ConsumerBuilder<string, byte[]>(new ConsumerConfig
+        {
+            BootstrapServers = bootstrap,
+            GroupId = $"resilience-reader-{run}",
+            AutoOffsetReset = AutoOffsetReset.Earliest,
+            EnableAutoCommit = false,
+            EnablePartitionEof = true,
+        }).Build();
+        reader.Subscribe(Topic);
+
+        var counts = new Dictionary<Guid, int>();
+        var endOfPartitions = new HashSet<int>();
+        using var deadline = new CancellationTokenSource(Timeout);
+        // Read to the end of every partition once we hold all we expect (so duplicates after it count too).
+        while (counts.Values.Sum() < expected || endOfPartitions.Count < 3)
+        {
+            var consumed = reader.Consume(deadline.Token);
+            if (consumed.IsPartitionEOF)
+            {
+                endOfPartitions.Add(consumed.Partition.Value);
+                continue;
+            }
+
+            endOfPartitions.Remove(consumed.Partition.Value);
+            if (consumed.Message.Value is { } value && TryRead(value) is { } body && body.Payload.StartsWith($"resilience-{run}-", StringComparison.Ordinal))
+            {
+                counts[body.Id] = counts.GetValueOrDefault(body.Id) + 1;
+            }
+        }
+
+        return counts;
+    }
+
+    private static MessageBody? TryRead(byte[] value)
+    {
+        try
+        {
+            return JsonSerializer.Deserialize(value, MessageJsonContext.Default.MessageBody);
+        }
+        catch (JsonException)
+        {
+            return null;
+        }
+    }
+}

@@ -1,0 +1,501 @@
+using System.Diagnostics;
+using System.Text;
+using Confluent.Kafka;
+using KafkaO11y.EmbeddedKafka;
+using KafkaO11y.Kafka;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+using OpenTelemetry;
+using OpenTelemetry.Logs;
+using OpenTelemetry.Metrics;
+using OpenTelemetry.Trace;
+
+namespace KafkaO11y.Tests.Kafka;
+
+/// <summary>
+/// The Kafka integration of ServiceDefaults against a real Kafka wire protocol (the embedded
+/// cluster in this process): what a user sees in a trace, in metrics and in logs.
+/// </summary>
+public sealed class KafkaInstrumentationTests : IDisposable
+{
+    private static readonly TimeSpan Timeout = TimeSpan.FromSeconds(30);
+
+    // A topic per test: the message counters are observable counters that count from the process's
+    // start, per topic, so another test's messages must not land in this test's series.
+    private readonly string _topic = $"instrumentation-test-{Guid.NewGuid():N}";
+    private readonly EmbeddedKafkaCluster _kafka;
+    private readonly List<Activity> _spans = [];
+    private readonly List<Metric> _metrics = [];
+    private readonly List<LogRecord> _logs = [];
+    private readonly IHost _host;
+
+    // A span of the test itself, standing in for the Producer's HTTP request.
+    private static readonly ActivitySource Caller = new("KafkaO11y.Tests.Caller");
+
+    public KafkaInstrumentationTests()
+    {
+        _kafka = EmbeddedKafkaCluster.Start(brokers: 1, [new KafkaTopic(_topic, Partitions: 3)]);
+        var builder = Host.CreateApplicationBuilder();
+        builder.Configuration["ConnectionStrings:kafka"] = _kafka.BootstrapServers;
+        builder.Configuration["Kafka:Consumer:GroupId"] = "instrumentation-test-group";
+        builder.Configuration["Kafka:Producer:ClientId"] = "instrumentation-test-producer";
+        builder.Configuration["Kafka:Consumer:ClientId"] = "instrumentation-test-consumer";
+        // Statistics every 100 ms, so the statistics metrics show up within the test.
+        builder.Configuration["Kafka:Producer:StatisticsIntervalMs"] = "100";
+        builder.Configuration["Kafka:Consumer:StatisticsIntervalMs"] = "100";
+        // Lag is known once an offset is committed; commit often.
+        builder.Configuration["Kafka:Consumer:AutoCommitIntervalMs"] = "100";
+        builder.AddKafkaProducer<string, byte[]>("kafka");
+        builder.AddKafkaConsumer<string, byte[]>("kafka");
+        builder.Logging.AddOpenTelemetry(logging =>
+        {
+            logging.IncludeFormattedMessage = true;
+            logging.AddInMemoryExporter(_logs);
+        });
+        builder.Services.AddOpenTelemetry()
+            .WithTracing(tracing => tracing
+                // OpenTelemetry's default: every new trace recorded, a child sampled as its parent was.
+                .SetSampler(new ParentBasedSampler(new AlwaysOnSampler()))
+                .AddSource(Caller.Name)
+                .AddInMemoryExporter(_spans))
+            // AddKafkaProducer and AddKafkaConsumer add the integration's own source and meter.
+            .WithMetrics(metrics => metrics
+                .AddInMemoryExporter(_metrics));
+        _host = builder.Build();
+        _host.Start();
+    }
+
+    private IProducer<string, byte[]> Producer => _host.Services.GetRequiredService<IProducer<string, byte[]>>();
+
+    private IConsumer<string, byte[]> Consumer => _host.Services.GetRequiredService<IConsumer<string, byte[]>>();
+
+    [Fact]
+    public async Task Processing_span_is_a_child_of_the_send_span_in_one_trace_with_convention_attributes()
+    {
+        DeliveryResult<string, byte[]> sent;
+        ActivityTraceId requestTraceId;
+        using (var request = Caller.StartActivity("POST /messages", ActivityKind.Server))
+        {
+            requestTraceId = request!.TraceId;
+            sent = await Producer.ProduceAsync(_topic, new Message<string, byte[]> { Key = "key-1", Value = "{}"u8.ToArray() });
+        }
+
+        var consumed = ConsumeOne();
+        Assert.Equal(sent.TopicPartitionOffset, consumed.TopicPartitionOffset);
+        Assert.True(consumed.Message.Headers.TryGetLastBytes("traceparent", out var traceparent));
+
+        string? loggedTraceId = null;
+        var logger = _host.Services.GetRequiredService<ILogger<KafkaInstrumentationTests>>();
+        await Consumer.ProcessAsync(consumed, (message, _) =>
+        {
+            logger.LogInformation("Processing offset {Offset}", message.Offset.Value);
+            loggedTraceId = Activity.Current?.TraceId.ToString();
+            return Task.CompletedTask;
+        });
+        FlushTelemetry();
+
+        var send = Assert.Single(_spans, s => s.DisplayName == $"send {_topic}");
+        var process = Assert.Single(_spans, s => s.DisplayName == $"process {_topic}");
+
+        // One trace: request -> send -> process.
+        Assert.Equal(requestTraceId, send.TraceId);
+        Assert.Equal(send.TraceId, process.TraceId);
+        Assert.Equal(send.SpanId, process.ParentSpanId);
+        Assert.Equal(send.SpanId, Assert.Single(process.Links).Context.SpanId);
+        Assert.Equal($"00-{send.TraceId}-{send.SpanId}-01", Encoding.UTF8.GetString(traceparent));
+
+        Assert.Equal(ActivityKind.Producer, send.Kind);
+        AssertTags(send, new()
+        {
+            ["messaging.system"] = "kafka",
+            ["messaging.operation.name"] = "send",
+            ["messaging.operation.type"] = "send",
+            ["messaging.destination.name"] = _topic,
+            ["messaging.destination.partition.id"] = sent.Partition.Value.ToString(),
+            ["messaging.kafka.offset"] = sent.Offset.Value,
+            ["messaging.kafka.message.key"] = "key-1",
+            ["server.address"] = "127.0.0.1",
+            ["server.port"] = BootstrapPort,
+            ["messaging.client.id"] = "instrumentation-test-producer",
+        });
+
+        Assert.Equal(ActivityKind.Consumer, process.Kind);
+        AssertTags(process, new()
+        {
+            ["messaging.system"] = "kafka",
+            ["messaging.operation.name"] = "process",
+            ["messaging.operation.type"] = "process",
+            ["messaging.destination.name"] = _topic,
+            ["messaging.destination.partition.id"] = sent.Partition.Value.ToString(),
+            ["messaging.kafka.offset"] = sent.Offset.Value,
+            ["messaging.kafka.message.key"] = "key-1",
+            ["messaging.consumer.group.name"] = "instrumentation-test-group",
+            ["server.address"] = "127.0.0.1",
+            ["server.port"] = BootstrapPort,
+            ["messaging.client.id"] = "instrumentation-test-consumer",
+        });
+
+        // The log line written while processing belongs to the processing span.
+        Assert.Equal(process.TraceId.ToString(), loggedTraceId);
+        var log = Assert.Single(_logs, l => l.FormattedMessage?.StartsWith("Processing offset", StringComparison.Ordinal) == true
+            || l.Body?.StartsWith("Processing offset", StringComparison.Ordinal) == true);
+        Assert.Equal(process.TraceId, log.TraceId);
+        Assert.Equal(process.SpanId, log.SpanId);
+    }
+
+    [Fact]
+    public async Task Processing_sees_the_producers_baggage_not_the_callers()
+    {
+        Baggage.Current = Baggage.Create(new Dictionary<string, string> { ["tenant"] = "blue" });
+        await Producer.ProduceAsync(_topic, new Message<string, byte[]> { Key = "key-3", Value = "{}"u8.ToArray() });
+        var consumed = ConsumeOne();
+
+        Baggage.Current = Baggage.Create(new Dictionary<string, string> { ["caller"] = "worker" });
+        (string? Tenant, string? Caller) seen = default;
+        await Consumer.ProcessAsync(consumed, (_, _) =>
+        {
+            seen = (Baggage.GetBaggage("tenant"), Baggage.GetBaggage("caller"));
+            return Task.CompletedTask;
+        });
+        await Assert.ThrowsAsync<InvalidOperationException>(() =>
+            Consumer.ProcessAsync(consumed, (_, _) => throw new InvalidOperationException("cannot process")));
+
+        Assert.Equal(("blue", null), seen);
+        // The caller keeps its own baggage, after success and failure alike. Not a given: OpenTelemetry
+        // keeps Baggage.Current in a holder shared with the caller, so ProcessAsync must restore it.
+        Assert.Equal("worker", Baggage.GetBaggage("caller"));
+        Assert.Null(Baggage.GetBaggage("tenant"));
+    }
+
+    [Fact]
+    public async Task Messaging_metrics_are_recorded_with_convention_names_and_units()
+    {
+        await Producer.ProduceAsync(_topic, new Message<string, byte[]>
+        {
+            Key = "key-2",
+            Value = "{}"u8.ToArray(),
+            Timestamp = new Timestamp(DateTime.UtcNow),
+        });
+        var consumed = ConsumeOne();
+        await Consumer.ProcessAsync(consumed, (_, _) => Task.Delay(10));
+        Consumer.StoreOffset(consumed);
+
+        // Give librdkafka a few statistics intervals (100 ms here) to report. A consumer delivers its
+        // statistics from within Consume, as the Consumer service's loop calls it all the time.
+        await Poll.UntilAsync(() =>
+        {
+            Consumer.Consume(TimeSpan.FromMilliseconds(50));
+            FlushTelemetry();
+            return _metrics.Any(m => m.Name == "messaging.kafka.consumer.lag")
+                && _metrics.Any(m => m.Name == "messaging.kafka.client.broker.rtt.average");
+        }, Timeout, "the consumer's lag and broker round-trip statistics to be reported");
+
+        Assert.Equal(1, MessagesCounted("messaging.client.sent.messages"));
+        Assert.Equal(1, MessagesCounted("messaging.client.consumed.messages"));
+        AssertHistogram("messaging.client.operation.duration", "s", expectedCount: 1);
+        AssertHistogram("messaging.process.duration", "s", expectedCount: 1);
+        var endToEnd = AssertHistogram("kafkao11y.message.end_to_end.duration", "s", expectedCount: 1);
+        Assert.InRange(endToEnd, 0.010, 30);
+
+        Assert.Equal("{message}", Metric("messaging.kafka.client.queue.messages").Unit);
+        Assert.Equal("By", Metric("messaging.kafka.client.sent.bytes").Unit);
+        Assert.True(SumOfCounter("messaging.kafka.client.requests") > 0);
+        Assert.True(SumOfCounter("messaging.kafka.client.received.bytes") > 0);
+        var lagPartitions = Points("messaging.kafka.consumer.lag")
+            .Select(p => Tag(p, "messaging.destination.partition.id")).ToHashSet();
+        Assert.Contains(consumed.Partition.Value.ToString(), lagPartitions);
+    }
+
+    /// <summary>
+    /// A message sent inside a request whose trace was not sampled: no span is recorded on either
+    /// side, yet the header carries the request's context with the sampled flag clear, the processing
+    /// runs in that trace (its logs carry the trace id, and what it sends on is not sampled either),
+    /// and the metrics count the message as any other.
+    /// </summary>
+    [Fact]
+    public async Task An_unsampled_message_records_no_span_but_keeps_its_trace_and_its_metrics()
+    {
+        var upstream = new ActivityContext(ActivityTraceId.CreateRandom(), ActivitySpanId.CreateRandom(), ActivityTraceFlags.None, isRemote: true);
+        ActivitySpanId requestSpanId;
+        using (var request = Caller.StartActivity("POST /messages", ActivityKind.Server, upstream))
+        {
+            Assert.NotNull(request);
+            Assert.False(request.Recorded);
+            requestSpanId = request.SpanId;
+            await Producer.ProduceAsync(_topic, new Message<string, byte[]> { Key = "unsampled", Value = "{}"u8.ToArray() });
+        }
+
+        var consumed = ConsumeOne();
+        var header = KafkaHeaderPropagation.Extract(consumed.Message.Headers).ActivityContext;
+        Assert.Equal(upstream.TraceId, header.TraceId);
+        Assert.Equal(requestSpanId, header.SpanId);
+        Assert.Equal(ActivityTraceFlags.None, header.TraceFlags);
+
+        Activity? processing = null;
+        await Consumer.ProcessAsync(consumed, (_, _) =>
+        {
+            processing = Activity.Current;
+            return Task.CompletedTask;
+        });
+        Assert.NotNull(processing);
+        Assert.Equal(upstream.TraceId, processing.TraceId);
+        Assert.False(processing.Recorded);
+
+        FlushTelemetry();
+        Assert.DoesNotContain(_spans, span => span.TraceId == upstream.TraceId);
+        Assert.Equal(1, MessagesCounted("messaging.client.sent.messages"));
+        Assert.Equal(1, MessagesCounted("messaging.client.consumed.messages"));
+        AssertHistogram("messaging.client.operation.duration", "s", expectedCount: 1);
+        AssertHistogram("messaging.process.duration", "s", expectedCount: 1);
+    }
+
+    [Fact]
+    public async Task Failed_send_and_failed_processing_set_error_status_and_error_type()
+    {
+        var tooLarge = new byte[2 * 1024 * 1024]; // over the producer's default message.max.bytes (1 MB)
+        var failure = await Assert.ThrowsAsync<ProduceException<string, byte[]>>(() =>
+            Producer.ProduceAsync(_topic, new Message<string, byte[]> { Key = "big", Value = tooLarge }));
+
+        await Producer.ProduceAsync(_topic, new Message<string, byte[]> { Key = "poison", Value = "{}"u8.ToArray() });
+        var consumed = ConsumeOne();
+        await Assert.ThrowsAsync<InvalidOperationException>(() =>
+            Consumer.ProcessAsync(consumed, (_, _) => throw new InvalidOperationException("cannot process")));
+        FlushTelemetry();
+
+        var failedSend = Assert.Single(_spans, s => s.DisplayName == $"send {_topic}" && s.Status == ActivityStatusCode.Error);
+        Assert.Equal(failure.Error.Code.ToString(), failedSend.GetTagItem("error.type"));
+        var failedProcess = Assert.Single(_spans, s => s.DisplayName == $"process {_topic}");
+        Assert.Equal(ActivityStatusCode.Error, failedProcess.Status);
+        Assert.Equal(typeof(InvalidOperationException).FullName, failedProcess.GetTagItem("error.type"));
+        Assert.Contains(Points("messaging.client.sent.messages"),
+            p => Tag(p, "messaging.destination.name") == _topic && Tag(p, "error.type") == failure.Error.Code.ToString() && p.GetSumLong() == 1);
+    }
+
+    /// <summary>
+    /// A send that fails with something other than Kafka's ProduceException still ends its span with
+    /// an error status and the exception's type, and is counted as a failed send. Here: delivery
+    /// reports are switched off, so Confluent.Kafka refuses the delivery handler every traced send
+    /// needs with an InvalidOperationException.
+    /// </summary>
+    [Fact]
+    public void A_send_that_throws_any_exception_ends_its_span_with_an_error()
+    {
+        using var inner = new ProducerBuilder<string, byte[]>(new ProducerConfig
+        {
+            BootstrapServers = _kafka.BootstrapServers,
+            EnableDeliveryReports = false,
+        }).Build();
+        var producer = new InstrumentedProducer<string, byte[]>(inner, KafkaClientInfo.Unknown);
+
+        var thrown = Record.Exception(() => producer.Produce(_topic, new Message<string, byte[]> { Key = "late", Value = "{}"u8.ToArray() }));
+        FlushTelemetry();
+
+        Assert.NotNull(thrown);
+        Assert.IsNotType<ProduceException<string, byte[]>>(thrown);
+        var send = Assert.Single(_spans, s => s.DisplayName == $"send {_topic}");
+        Assert.Equal(ActivityStatusCode.Error, send.Status);
+        Assert.Equal(thrown.GetType().FullName, send.GetTagItem("error.type"));
+        Assert.Contains(Points("messaging.client.sent.messages"),
+            p => Tag(p, "messaging.destination.name") == _topic && Tag(p, "error.type") == thrown.GetType().FullName && p.GetSumLong() == 1);
+    }
+
+    /// <summary>
+    /// librdkafka's own errors and log lines (here: the broker going away) reach OpenTelemetry as
+    /// log records of category <c>KafkaO11y.Kafka</c>, at a level that says how bad, rather than the
+    /// process's stderr.
+    /// </summary>
+    [Fact]
+    public async Task A_broker_going_down_is_logged_by_the_clients_as_errors_through_ILogger()
+    {
+        await Producer.ProduceAsync(_topic, new Message<string, byte[]> { Key = "key-6", Value = "{}"u8.ToArray() });
+        ConsumeOne();
+
+        // librdkafka reports the lost connection (Local_Transport) and, once every handle on the
+        // broker (the bootstrap one and broker 1) is down at the same moment, Local_AllBrokersDown;
+        // under load the handles reconnect out of step and the second may come late or not at all.
+        string[] brokerGone = [nameof(ErrorCode.Local_Transport), nameof(ErrorCode.Local_AllBrokersDown)];
+        _kafka.SetBrokerDown(1);
+        try
+        {
+            await Poll.UntilAsync(() =>
+            {
+                Consumer.Consume(TimeSpan.FromMilliseconds(50));
+                FlushTelemetry();
+                return ClientErrors().Any(l => brokerGone.Contains(Code(l)));
+            }, Timeout, "the clients to log that the broker is gone");
+        }
+        finally
+        {
+            _kafka.SetBrokerUp(1);
+        }
+
+        var error = ClientErrors().First(l => brokerGone.Contains(Code(l)));
+        Assert.Equal(LogLevel.Error, error.LogLevel);
+        Assert.Contains($" error {Code(error)}: ", error.FormattedMessage);
+
+        static string? Code(LogRecord record) => record.Attributes?.FirstOrDefault(a => a.Key == "Code").Value?.ToString();
+
+        IEnumerable<LogRecord> ClientErrors() =>
+            _logs.Where(l => l.CategoryName == "KafkaO11y.Kafka" && l.LogLevel >= LogLevel.Error).ToList();
+    }
+
+    /// <summary>
+    /// A statistics document the metrics cannot read (a field missing, as a librdkafka that renamed
+    /// one would send, or not JSON at all) is logged and skipped. Confluent.Kafka rethrows whatever
+    /// the statistics handler throws from the consumer's next <c>Consume</c>, which would end the
+    /// Consumer's loop: so the handler must not throw, and the consumer and its metrics go on.
+    /// </summary>
+    [Fact]
+    public async Task A_statistics_document_that_cannot_be_read_is_logged_and_skipped_and_the_consumer_goes_on()
+    {
+        var statistics = _host.Services.GetRequiredService<KafkaStatisticsCollector>();
+        var client = new KafkaClientInfo("instrumentation-test-consumer", null, null, "instrumentation-test-group");
+        // What librdkafka's callback hands over, on the thread that calls Consume.
+        statistics.Receive(client, """{"name": "instrumentation-test-consumer#consumer-99", "type": "consumer", "msg_cnt": 0}""");
+        statistics.Receive(client, "not JSON");
+
+        await Producer.ProduceAsync(_topic, new Message<string, byte[]> { Key = "key-5", Value = "{}"u8.ToArray() });
+        ConsumeOne();
+        await Poll.UntilAsync(() =>
+        {
+            Consumer.Consume(TimeSpan.FromMilliseconds(50));
+            FlushTelemetry();
+            return _metrics.Any(m => m.Name == "messaging.kafka.client.requests")
+                && _logs.Count(IsSkippedDocument) == 2;
+        }, Timeout, "the good statistics to be reported and the two bad documents to be logged");
+
+        Assert.Contains(_logs.Where(IsSkippedDocument), l => l.LogLevel == LogLevel.Warning && l.FormattedMessage!.Contains("msg_size", StringComparison.Ordinal));
+        Assert.Empty(ClientPoints("messaging.kafka.client.requests", "instrumentation-test-consumer#consumer-99"));
+
+        static bool IsSkippedDocument(LogRecord log) =>
+            log.FormattedMessage?.StartsWith("Skipped a librdkafka statistics document", StringComparison.Ordinal) == true;
+    }
+
+    /// <summary>
+    /// A consumer that has been closed has left its group: its librdkafka statistics (requests, lag)
+    /// stop being reported instead of showing its last values for the rest of the process.
+    /// </summary>
+    [Fact]
+    public async Task A_closed_consumer_stops_reporting_its_statistics()
+    {
+        await Producer.ProduceAsync(_topic, new Message<string, byte[]> { Key = "key-4", Value = "{}"u8.ToArray() });
+        ConsumeOne();
+        var clientName = Consumer.Name;
+        await Poll.UntilAsync(() =>
+        {
+            Consumer.Consume(TimeSpan.FromMilliseconds(50));
+            FlushTelemetry();
+            return ClientPoints("messaging.kafka.client.requests", clientName).Count > 0;
+        }, Timeout, "the consumer's request statistics to be reported");
+
+        Consumer.Close();
+        _metrics.Clear();
+        FlushTelemetry();
+
+        Assert.Empty(ClientPoints("messaging.kafka.client.requests", clientName));
+        Assert.Empty(ClientPoints("messaging.kafka.consumer.lag", clientName));
+    }
+
+    /// <summary>The points of a metric reported for one client, over every export since the last clear.</summary>
+    private List<MetricPoint> ClientPoints(string name, string clientName)
+    {
+        var points = new List<MetricPoint>();
+        foreach (var metric in _metrics.Where(m => m.Name == name))
+        {
+            foreach (ref readonly var point in metric.GetMetricPoints())
+            {
+                if (Tag(point, "messaging.client.id") == clientName)
+                {
+                    points.Add(point);
+                }
+            }
+        }
+
+        return points;
+    }
+
+    private ConsumeResult<string, byte[]> ConsumeOne()
+    {
+        Consumer.Subscribe(_topic);
+        var deadline = Stopwatch.StartNew();
+        while (deadline.Elapsed < Timeout)
+        {
+            var result = Consumer.Consume(TimeSpan.FromMilliseconds(200));
+            if (result is { IsPartitionEOF: false })
+            {
+                return result;
+            }
+        }
+
+        throw new TimeoutException($"No message consumed from {_topic} within {Timeout}.");
+    }
+
+    private void FlushTelemetry()
+    {
+        _host.Services.GetRequiredService<TracerProvider>().ForceFlush();
+        _metrics.Clear();
+        _host.Services.GetRequiredService<MeterProvider>().ForceFlush();
+        _host.Services.GetRequiredService<LoggerProvider>().ForceFlush();
+    }
+
+    private Metric Metric(string name) => _metrics.Last(m => m.Name == name);
+
+    private List<MetricPoint> Points(string name)
+    {
+        var points = new List<MetricPoint>();
+        foreach (ref readonly var point in Metric(name).GetMetricPoints())
+        {
+            points.Add(point);
+        }
+
+        return points;
+    }
+
+    /// <summary>A message counter's count for this test's topic.</summary>
+    private long MessagesCounted(string name) =>
+        Points(name).Where(p => Tag(p, "messaging.destination.name") == _topic).Sum(p => p.GetSumLong());
+
+    private long SumOfCounter(string name) => Points(name).Sum(p => p.GetSumLong());
+
+    private double AssertHistogram(string name, string unit, long expectedCount)
+    {
+        Assert.Equal(unit, Metric(name).Unit);
+        var points = Points(name).Where(p => Tag(p, "messaging.destination.name") == _topic).ToList();
+        Assert.Equal(expectedCount, points.Sum(p => p.GetHistogramCount()));
+        return points.Sum(p => p.GetHistogramSum());
+    }
+
+    private static string? Tag(MetricPoint point, string key)
+    {
+        foreach (var tag in point.Tags)
+        {
+            if (tag.Key == key)
+            {
+                return tag.Value?.ToString();
+            }
+        }
+
+        return null;
+    }
+
+    private int BootstrapPort => int.Parse(_kafka.BootstrapServers.Split(',')[0].Split(':')[1], System.Globalization.CultureInfo.InvariantCulture);
+
+    private static void AssertTags(Activity span, Dictionary<string, object> expected)
+    {
+        var keys = span.TagObjects.Select(t => t.Key).ToList();
+        Assert.True(keys.Count == keys.Distinct().Count(), $"{span.DisplayName} has an attribute twice: {string.Join(", ", keys)}.");
+        foreach (var (key, value) in expected)
+        {
+            Assert.True(span.TagObjects.Any(t => t.Key == key), $"{span.DisplayName} lacks the attribute {key}.");
+            Assert.Equal(value, span.GetTagItem(key));
+        }
+    }
+
+    public void Dispose()
+    {
+        _host.StopAsync().GetAwaiter().GetResult();
+        _host.Dispose();
+        _kafka.Dispose();
+    }
+}
