@@ -1,18 +1,3 @@
-using KafkaO11y.AppHost;
-using KafkaO11y.AppHost.Alertmanager;
-using KafkaO11y.AppHost.Grafana;
-using KafkaO11y.AppHost.Kafka;
-using KafkaO11y.AppHost.Kafka.Containers;
-using KafkaO11y.AppHost.Kafka.Embedded;
-using KafkaO11y.AppHost.Kafka.JmxExporter;
-using KafkaO11y.AppHost.Kafka.KafkaUi;
-using KafkaO11y.AppHost.Kafka.Topics;
-using KafkaO11y.AppHost.Loki;
-using KafkaO11y.AppHost.OpenTelemetryCollector;
-using KafkaO11y.AppHost.Prometheus;
-using KafkaO11y.AppHost.Services;
-using KafkaO11y.AppHost.Tempo;
-
 var builder = DistributedApplication.CreateBuilder(args);
 var settings = KafkaO11ySettings.From(builder.Configuration, () => ContainerRuntime.Problem(builder));
 builder.AnnounceMode(settings);

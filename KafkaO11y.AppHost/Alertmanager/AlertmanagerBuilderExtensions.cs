@@ -1,5 +1,3 @@
-using KafkaO11y.AppHost.OpenTelemetryCollector;
-using KafkaO11y.AppHost.Prometheus;
 
 namespace KafkaO11y.AppHost.Alertmanager;
 

@@ -1,6 +1,3 @@
-using KafkaO11y.AppHost.Loki;
-using KafkaO11y.AppHost.Prometheus;
-using KafkaO11y.AppHost.Tempo;
 
 namespace KafkaO11y.AppHost.Grafana;
 

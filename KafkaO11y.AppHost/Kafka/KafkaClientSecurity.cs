@@ -1,4 +1,3 @@
-using KafkaO11y.AppHost.OpenTelemetryCollector;
 using KafkaO11y.Contracts;
 
 namespace KafkaO11y.AppHost.Kafka;

@@ -2,7 +2,6 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 
-using KafkaO11y.AppHost.Alertmanager;
 
 namespace KafkaO11y.AppHost.Prometheus;
 

@@ -1,5 +1,3 @@
-using KafkaO11y.AppHost.Kafka;
-using KafkaO11y.AppHost.Kafka.Topics;
 using KafkaO11y.Contracts;
 
 namespace KafkaO11y.AppHost.Services;

@@ -1,4 +1,3 @@
-using KafkaO11y.AppHost.Kafka.Containers;
 
 namespace KafkaO11y.AppHost.Kafka.JmxExporter;
 

@@ -1,7 +1,4 @@
 using Confluent.Kafka;
-using KafkaO11y.AppHost.Kafka.Embedded;
-using KafkaO11y.AppHost.Kafka;
-using KafkaO11y.AppHost.Kafka.Containers;
 using KafkaO11y.EmbeddedKafka;
 using KafkaO11y.Kafka;
 using Microsoft.Extensions.Configuration;

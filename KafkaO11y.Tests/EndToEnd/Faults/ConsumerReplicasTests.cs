@@ -36,7 +36,7 @@ public sealed class ConsumerReplicasTests(TwoConsumersFixture fixture, ITestOutp
     [Fact]
     public async Task When_one_of_two_consumers_is_killed_the_other_takes_its_partitions_and_nothing_is_lost()
     {
-        var replicas = await ServiceProcess.RunningInstancesAsync(fixture.App, "consumer", atLeast: 2);
+        var replicas = await ServiceCrash.RunningInstancesAsync(fixture.App, "consumer", atLeast: 2);
         Assert.Equal(2, replicas.Count);
 
         // Both members own partitions before the kill: each one's latest assignment is part of the topic.
@@ -59,7 +59,7 @@ public sealed class ConsumerReplicasTests(TwoConsumersFixture fixture, ITestOutp
         await Poll.UntilAsync(() => Task.FromResult(accepted.Count), count => count >= Messages / 3, Timeout, "a third of the messages to be sent");
         var killedAt = DateTimeOffset.UtcNow;
         var victim = replicas[0];
-        var killed = await ServiceProcess.KillAsync(fixture.App, "consumer", victim.ResourceId);
+        var killed = await ServiceCrash.KillAsync(fixture.App, "consumer", victim.ResourceId);
         await sending.WaitAsync(Timeout);
 
         // The survivor is given every partition: a rebalance span after the kill whose event names all three.

@@ -47,12 +47,12 @@ public sealed class CrashTests(FaultsAppFixture fixture, ITestOutputHelper outpu
 
         await Task.Delay(TimeSpan.FromSeconds(1));
         var beforeKill = await StatsAsync();
-        var killed = await ServiceProcess.KillAsync(fixture.App, "consumer");
+        var killed = await ServiceCrash.KillAsync(fixture.App, "consumer");
         var lastProcessed = Partitions(beforeKill).ToDictionary(p => p.Partition, p => p.LastOffset);
         var committed = await ConsumerGroupOffsets.CommittedAsync(fixture.App, Topic, lastProcessed.Keys);
 
         // Restarted as a user would after a crash (its processing speed is the default again).
-        await ServiceProcess.RestartAfterCrashAsync(fixture.App, "consumer", Timeout);
+        await ServiceCrash.RestartAfterCrashAsync(fixture.App, "consumer", Timeout);
 
         var afterRestart = await Poll.UntilAsync(StatsAsync,
             stats => accepted.All(m => Processed(stats, m)), Timeout, "the restarted Consumer to process every accepted message");
@@ -123,7 +123,7 @@ public sealed class CrashTests(FaultsAppFixture fixture, ITestOutputHelper outpu
         });
 
         await killNow.Task.WaitAsync(Timeout);
-        var killed = await ServiceProcess.KillAsync(fixture.App, "producer");
+        var killed = await ServiceCrash.KillAsync(fixture.App, "producer");
         // Requests in flight at the kill end (cut off); no new ones start, since nothing would answer them.
         await Task.Delay(TimeSpan.FromSeconds(2));
         await stopSending.CancelAsync();
@@ -135,7 +135,7 @@ public sealed class CrashTests(FaultsAppFixture fixture, ITestOutputHelper outpu
         {
         }
 
-        await ServiceProcess.RestartAfterCrashAsync(fixture.App, "producer", Timeout);
+        await ServiceCrash.RestartAfterCrashAsync(fixture.App, "producer", Timeout);
 
         // Each accepted message where the 202 said: topic, partition and offset hold its id.
         var bootstrap = await fixture.App.GetConnectionStringAsync("kafka");

@@ -10,7 +10,7 @@ namespace KafkaO11y.Tests.Support;
 /// (Aspire starts a project through <c>dotnet run</c>, whose child is the service itself), so a
 /// test can kill the service the way a crash does: SIGKILL, no shutdown code runs.
 /// </summary>
-public static class ServiceProcess
+public static class ServiceCrash
 {
     /// <summary>Kills the running instance of <paramref name="resource"/> with SIGKILL (each given instance, with replicas); returns the pids killed.</summary>
     public static async Task<IReadOnlyList<int>> KillAsync(DistributedApplication app, string resource, params string[] instances)
