@@ -318,12 +318,16 @@ public sealed class KafkaInstrumentationTests : IDisposable
         _kafka.SetBrokerDown(1);
         try
         {
+            // Both clients keep asking the broker for something, so neither sees only an idle connection
+            // closing (which librdkafka does not report as an error).
             await Poll.UntilAsync(() =>
             {
+                Producer.Produce(_topic, new Message<string, byte[]> { Key = "while-down", Value = "{}"u8.ToArray() });
                 Consumer.Consume(TimeSpan.FromMilliseconds(50));
                 FlushTelemetry();
                 return ClientErrors().Any(l => brokerGone.Contains(Code(l)));
-            }, Timeout, "the clients to log that the broker is gone");
+            }, Timeout, () => "the clients to log that the broker is gone; their last log records: "
+                + string.Join(" | ", _logs.ToList().Where(l => l.CategoryName == "KafkaO11y.Kafka").Select(l => $"{l.LogLevel} {l.FormattedMessage}").TakeLast(10)));
         }
         finally
         {

@@ -26,5 +26,20 @@ public static class Poll
 
     /// <summary>Checks again, every 100 ms (an in-process condition is cheap), until <paramref name="condition"/> holds.</summary>
     public static Task UntilAsync(Func<bool> condition, TimeSpan timeout, string what) =>
-        UntilAsync(() => Task.FromResult(condition()), holds => holds, timeout, what, TimeSpan.FromMilliseconds(100));
+        UntilAsync(condition, timeout, () => what);
+
+    /// <summary>As above; <paramref name="what"/> is asked only when it times out, so it can say what was seen meanwhile.</summary>
+    public static async Task UntilAsync(Func<bool> condition, TimeSpan timeout, Func<string> what)
+    {
+        using var cancellation = new CancellationTokenSource(timeout);
+        while (!condition())
+        {
+            if (cancellation.IsCancellationRequested)
+            {
+                Assert.Fail($"Timed out after {timeout.TotalSeconds} s waiting for {what()}.");
+            }
+
+            await Task.Delay(TimeSpan.FromMilliseconds(100));
+        }
+    }
 }
