@@ -71,7 +71,7 @@ public sealed class JmxExporterImageTests : IDisposable
         await File.WriteAllTextAsync(sums, checksumFile);
         var script = Path.Combine(Repository.Observability, "jmx-exporter", "verify-jar.sh");
         var (exitCode, output, errors) = await ChildProcess.RunAsync("sh", [script, _jar, sums, pinned], _folder);
-        return (exitCode, output + errors);
+        return (exitCode, output + "\n" + errors);
     }
 
     public void Dispose() => Directory.Delete(_folder, recursive: true);

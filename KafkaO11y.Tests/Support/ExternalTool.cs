@@ -57,6 +57,6 @@ public sealed record ExternalTool(string Name, string InstallHint, string? Versi
     public (int ExitCode, string Output) Run(string workingDirectory, params string[] arguments)
     {
         var (exitCode, output, errors) = ChildProcess.RunAsync(RequirePath(), arguments, workingDirectory).GetAwaiter().GetResult();
-        return (exitCode, output + errors);
+        return (exitCode, output + "\n" + errors);
     }
 }

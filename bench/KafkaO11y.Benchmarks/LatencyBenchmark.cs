@@ -167,7 +167,7 @@ internal static class LatencyBenchmark
         for (var i = 0; i < count; i++)
         {
             var due = start + (long)((double)i * Stopwatch.Frequency / rate);
-            Posix.SleepUntil(due);
+            PreciseSleep.Until(due);
             sendLags[i] = Stopwatch.GetTimestamp() - due;
             producer.Produce(topic, NewMessage(variant, keys[i % keys.Length], due, i), deliveries.Handler);
         }

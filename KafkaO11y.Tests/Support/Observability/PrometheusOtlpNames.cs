@@ -53,7 +53,7 @@ public static class PrometheusOtlpNames
                 labels = attributes,
             });
 
-            var (exitCode, output, errors) = await ChildProcess.RunAsync(go, ["run", "."], work, TimeSpan.FromMinutes(5), new Dictionary<string, string>
+            var (exitCode, output, errors) = await ChildProcess.RunAsync(go, ["run", "."], work, TimeSpan.FromMinutes(5), new Dictionary<string, string?>
             {
                 // Offline: everything comes from the toolchain and the replaced module.
                 ["GOFLAGS"] = "-mod=mod",

@@ -3,17 +3,15 @@ using System.Runtime.InteropServices;
 
 namespace KafkaO11y.Benchmarks;
 
-/// <summary>The two libc calls .NET has no API for: a sleep finer than a millisecond, and SIGTERM.</summary>
-internal static class Posix
+/// <summary>A sleep finer than a millisecond, which .NET has no API for.</summary>
+internal static class PreciseSleep
 {
-    private const int SigTerm = 15;
-
     /// <summary>
     /// Sleeps until <paramref name="timestamp"/> (a <see cref="Stopwatch"/> timestamp). On Linux
     /// with nanosleep, which wakes within about 0.1 ms; <see cref="Thread.Sleep(int)"/> has whole
     /// milliseconds only, which at 1,000 messages/s would make a 1 ms send schedule mostly noise.
     /// </summary>
-    public static void SleepUntil(long timestamp)
+    public static void Until(long timestamp)
     {
         while (true)
         {
@@ -36,9 +34,6 @@ internal static class Posix
         }
     }
 
-    /// <summary>Asks a process to shut down as a service manager would (SIGTERM): ASP.NET Core stops its host gracefully.</summary>
-    public static bool Terminate(int pid) => kill(pid, SigTerm) == 0;
-
     // struct timespec { time_t tv_sec; long tv_nsec; }: two native words on 64-bit Linux.
     [StructLayout(LayoutKind.Sequential)]
     private readonly struct Timespec(long seconds, long nanoseconds)
@@ -49,7 +44,4 @@ internal static class Posix
 
     [DllImport("libc", SetLastError = true)]
     private static extern int nanosleep(in Timespec request, IntPtr remaining);
-
-    [DllImport("libc", SetLastError = true)]
-    private static extern int kill(int pid, int signal);
 }
