@@ -90,6 +90,7 @@ public sealed partial class ConsumerWorker(
     {
         var succeeded = true;
         _deadLetterAcknowledged = false;
+        stats.Started(consumed.Topic, consumed.Partition.Value, consumed.Offset.Value);
         try
         {
             await consumer.ProcessAsync(consumed, ProcessWithRetriesAsync, stoppingToken);
