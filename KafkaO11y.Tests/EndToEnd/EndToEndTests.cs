@@ -188,7 +188,9 @@ public sealed partial class EndToEndTests(EmbeddedAppFixture fixture)
             ["oversized"] = [.. valid, .. new byte[MessageLimits.MaxMessageBytes]],
         };
 
-        var sent = new Dictionary<string, (TopicPartitionOffset Where, string TraceId)>();
+        // An hour old, with a header of the sending application's own: a dead letter keeps both.
+        var createdAt = new Timestamp(DateTimeOffset.UtcNow.AddHours(-1));
+        var sent = new Dictionary<string, (TopicPartitionOffset Where, string TraceId, byte[]? Value, string Tenant)>();
         using (var writer = new ProducerBuilder<string, byte[]?>(new ProducerConfig { BootstrapServers = bootstrap }).Build())
         {
             foreach (var (kind, value) in poisons)
@@ -199,9 +201,14 @@ public sealed partial class EndToEndTests(EmbeddedAppFixture fixture)
                 {
                     Key = key,
                     Value = value,
-                    Headers = new Headers { { "traceparent", Encoding.UTF8.GetBytes($"00-{traceId}-{Convert.ToHexStringLower(Guid.NewGuid().ToByteArray()[..8])}-01") } },
+                    Timestamp = createdAt,
+                    Headers = new Headers
+                    {
+                        { "traceparent", Encoding.UTF8.GetBytes($"00-{traceId}-{Convert.ToHexStringLower(Guid.NewGuid().ToByteArray()[..8])}-01") },
+                        { "tenant", Encoding.UTF8.GetBytes($"tenant-{kind}") },
+                    },
                 });
-                sent[key] = (result.TopicPartitionOffset, traceId);
+                sent[key] = (result.TopicPartitionOffset, traceId, value, $"tenant-{kind}");
             }
         }
 
@@ -213,30 +220,44 @@ public sealed partial class EndToEndTests(EmbeddedAppFixture fixture)
             EnableAutoCommit = false,
         }).Build();
         reader.Subscribe(MessageTopics.DeadLetterOf(Topic));
-        var deadLetters = new Dictionary<string, Headers>();
+        var deadLetterMessages = new Dictionary<string, Message<string, byte[]?>>();
         using (var deadline = new CancellationTokenSource(Timeout))
         {
-            while (deadLetters.Count < sent.Count)
+            while (deadLetterMessages.Count < sent.Count)
             {
                 var message = reader.Consume(deadline.Token);
                 if (sent.ContainsKey(message.Message.Key))
                 {
-                    deadLetters[message.Message.Key] = message.Message.Headers;
+                    deadLetterMessages[message.Message.Key] = message.Message;
                 }
             }
         }
 
-        foreach (var (key, (where, traceId)) in sent)
+        var deadLetters = deadLetterMessages.ToDictionary(d => d.Key, d => d.Value.Headers);
+        foreach (var (key, (where, traceId, value, tenant)) in sent)
         {
             var headers = deadLetters[key];
+            // The message itself, as it was sent: value, creation time and the application's headers.
+            Assert.Equal(value, deadLetterMessages[key].Value);
+            Assert.Equal(createdAt.UnixTimestampMs, deadLetterMessages[key].Timestamp.UnixTimestampMs);
+            Assert.Equal(TimestampType.CreateTime, deadLetterMessages[key].Timestamp.Type);
+            Assert.Equal(tenant, Header(headers, "tenant"));
             Assert.Equal(Topic, Header(headers, DeadLetterHeaders.SourceTopic));
             Assert.Equal(where.Partition.Value.ToString(), Header(headers, DeadLetterHeaders.SourcePartition));
             Assert.Equal(where.Offset.Value.ToString(), Header(headers, DeadLetterHeaders.SourceOffset));
             Assert.Equal("KafkaO11y.Consumer.InvalidMessageException", Header(headers, DeadLetterHeaders.ErrorType));
             Assert.False(string.IsNullOrWhiteSpace(Header(headers, DeadLetterHeaders.ErrorMessage)));
             Assert.Contains(traceId, Header(headers, DeadLetterHeaders.SourceTraceparent));
-            // The dead letter continues the failed message's trace.
-            Assert.Equal(traceId, Header(headers, "traceparent")!.Split('-')[1]);
+            // The dead letter continues the failed message's trace, as the Consumer's dead-letter
+            // send, a child of its process span: not a copy of the failed message's traceparent.
+            var deadLetterContext = Header(headers, "traceparent")!.Split('-');
+            Assert.Equal(traceId, deadLetterContext[1]);
+            var trace = await Poll.UntilAsync(() => fixture.Dashboard.GetTraceAsync(traceId),
+                spans => spans.Any(s => s.SpanId == deadLetterContext[2]), Timeout, $"the dead-letter send span of {key}");
+            var send = trace.Single(s => s.SpanId == deadLetterContext[2]);
+            Assert.Equal(("consumer", $"send {MessageTopics.DeadLetterOf(Topic)}", DashboardSpan.ProducerKind), (send.Service, send.Name, send.Kind));
+            var process = trace.Single(s => s.SpanId == send.ParentSpanId);
+            Assert.Equal(("consumer", $"process {Topic}", DashboardSpan.ConsumerKind), (process.Service, process.Name, process.Kind));
         }
 
         Assert.Contains("not valid JSON", Header(deadLetters.Single(d => d.Key.StartsWith("poison-not-json", StringComparison.Ordinal)).Value, DeadLetterHeaders.ErrorMessage));
