@@ -10,6 +10,10 @@ public sealed record DashboardSpan(
 {
     public DateTimeOffset Start { get; init; }
 
+    public DateTimeOffset End { get; init; }
+
+    public TimeSpan Duration => End - Start;
+
     /// <summary>The resource's service.instance.id: which replica.</summary>
     public string Instance { get; init; } = "";
 
@@ -98,7 +102,8 @@ public sealed class DashboardTelemetry(HttpClient dashboard)
                         Attributes(span))
                     {
                         Instance = instance,
-                        Start = DateTimeOffset.UnixEpoch.AddTicks(long.Parse(span.GetProperty("startTimeUnixNano").ToString(), System.Globalization.CultureInfo.InvariantCulture) / 100),
+                        Start = Time(span, "startTimeUnixNano"),
+                        End = Time(span, "endTimeUnixNano"),
                         Events = span.TryGetProperty("events", out var events)
                             ? [.. events.EnumerateArray().Select(e => (e.GetProperty("name").GetString()!, (IReadOnlyDictionary<string, string>)Attributes(e)))]
                             : [],
@@ -109,6 +114,9 @@ public sealed class DashboardTelemetry(HttpClient dashboard)
 
         return spans;
     }
+
+    private static DateTimeOffset Time(JsonElement span, string property) =>
+        DateTimeOffset.UnixEpoch.AddTicks(long.Parse(span.GetProperty(property).ToString(), System.Globalization.CultureInfo.InvariantCulture) / 100);
 
     private static Dictionary<string, string> Attributes(JsonElement owner)
     {
