@@ -44,4 +44,54 @@ public sealed class TraceSamplingTests
             await host.StopAsync();
         }
     }
+
+    /// <summary>
+    /// At a ratio, a trace is kept whole or not at all: a span whose parent came from another
+    /// service (a Kafka message's traceparent) follows the parent's sampled flag, whatever the
+    /// ratio; only a new trace is decided by the ratio.
+    /// </summary>
+    [Fact]
+    public async Task At_a_ratio_a_span_follows_its_remote_parents_decision_and_only_new_traces_are_drawn()
+    {
+        const int Traces = 400;
+        var service = $"sampling-{Guid.NewGuid():N}";
+        var builder = Host.CreateApplicationBuilder(new HostApplicationBuilderSettings { ApplicationName = service });
+        builder.Configuration.AddInMemoryCollection(new Dictionary<string, string?>
+        {
+            ["OTEL_TRACES_SAMPLER"] = "parentbased_traceidratio",
+            ["OTEL_TRACES_SAMPLER_ARG"] = "0.5",
+        });
+        builder.AddServiceDefaults();
+        using var host = builder.Build();
+        await host.StartAsync();
+        try
+        {
+            using var source = new ActivitySource(service);
+            var disagreed = new List<string>();
+            var newTracesRecorded = 0;
+            for (var i = 0; i < Traces; i++)
+            {
+                var flags = i % 2 == 0 ? ActivityTraceFlags.Recorded : ActivityTraceFlags.None;
+                var parent = new ActivityContext(ActivityTraceId.CreateRandom(), ActivitySpanId.CreateRandom(), flags, isRemote: true);
+                using (var child = source.StartActivity("process", ActivityKind.Consumer, parent))
+                {
+                    if ((child?.Recorded ?? false) != (flags == ActivityTraceFlags.Recorded))
+                    {
+                        disagreed.Add($"{parent.TraceId} parent {flags}, child recorded {child?.Recorded ?? false}");
+                    }
+                }
+
+                using var root = source.StartActivity("a new trace", ActivityKind.Server, parentContext: default);
+                newTracesRecorded += root?.Recorded == true ? 1 : 0;
+            }
+
+            Assert.Empty(disagreed);
+            // 400 draws at 0.5: outside 35 % to 65 % is more than six standard deviations away.
+            Assert.InRange(newTracesRecorded, Traces * 35 / 100, Traces * 65 / 100);
+        }
+        finally
+        {
+            await host.StopAsync();
+        }
+    }
 }
