@@ -345,6 +345,34 @@ public sealed class KafkaInstrumentationTests : IDisposable
     }
 
     /// <summary>
+    /// A fatal error, after which the client is unusable, is logged at Critical: the one client log
+    /// a service cannot recover from. A real fatal error cannot be provoked on demand (librdkafka says
+    /// so), so the test raises one with librdkafka's own call for tests, rd_kafka_test_fatal_error,
+    /// on the real producer: from there on it is librdkafka's error callback, as in production.
+    /// </summary>
+    [Fact]
+    public async Task A_fatal_client_error_is_logged_at_critical()
+    {
+        await Producer.ProduceAsync(_topic, new Message<string, byte[]> { Key = "key-7", Value = "{}"u8.ToArray() });
+        Assert.Equal(ErrorCode.NoError, LibrdkafkaForTests.RaiseFatalError(Producer, ErrorCode.OutOfOrderSequenceNumber, "raised by the test"));
+
+        await Poll.UntilAsync(() =>
+        {
+            Producer.Poll(TimeSpan.FromMilliseconds(50));
+            FlushTelemetry();
+            return _logs.ToList().Any(IsFatal);
+        }, Timeout, () => "the producer to log the fatal error; its last log records: "
+            + string.Join(" | ", _logs.ToList().Where(l => l.CategoryName == KafkaClientLogging.Category).Select(l => $"{l.LogLevel} {l.FormattedMessage}").TakeLast(10)));
+
+        var fatal = _logs.ToList().First(IsFatal);
+        Assert.Equal(LogLevel.Critical, fatal.LogLevel);
+        Assert.Contains("raised by the test", fatal.FormattedMessage);
+
+        static bool IsFatal(LogRecord log) => log.CategoryName == KafkaClientLogging.Category
+            && log.Attributes?.Any(a => a.Key == "IsFatal" && a.Value is true) == true;
+    }
+
+    /// <summary>
     /// A statistics document the metrics cannot read (a field missing, as a librdkafka that renamed
     /// one would send, or not JSON at all) is logged and skipped. Confluent.Kafka rethrows whatever
     /// the statistics handler throws from the consumer's next <c>Consume</c>, which would end the
