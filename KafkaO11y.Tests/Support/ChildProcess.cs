@@ -163,14 +163,7 @@ internal sealed class ChildProcess : IAsyncDisposable
     }
 
     /// <summary>SIGKILL: the process dies at once, as in a crash or an OOM kill (no shutdown code runs).</summary>
-    public async Task KillAsync()
-    {
-        if (!_process.HasExited)
-        {
-            _process.Kill(entireProcessTree: false);
-            await _process.WaitForExitAsync();
-        }
-    }
+    public Task KillAsync() => KillAsync(entireProcessTree: false);
 
     /// <summary>SIGTERM, as a service manager stops a service (.NET has no API to send it), then up to <paramref name="timeout"/> for it to exit; false if it still runs.</summary>
     public async Task<bool> TerminateAsync(TimeSpan timeout)
@@ -195,14 +188,18 @@ internal sealed class ChildProcess : IAsyncDisposable
 
     public async ValueTask DisposeAsync()
     {
-        if (!_process.HasExited)
-        {
-            _process.Kill(entireProcessTree: true);
-            await _process.WaitForExitAsync();
-        }
-
+        await KillAsync(entireProcessTree: true);
         Running.TryRemove(_process.Id, out _);
         _process.Dispose();
+    }
+
+    private async Task KillAsync(bool entireProcessTree)
+    {
+        if (!_process.HasExited)
+        {
+            _process.Kill(entireProcessTree);
+            await _process.WaitForExitAsync();
+        }
     }
 
     private void Keep(ConcurrentQueue<string> lines, string? line)
