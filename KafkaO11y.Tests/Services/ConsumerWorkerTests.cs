@@ -29,18 +29,8 @@ public sealed class ConsumerWorkerTests : IDisposable
         _kafka = EmbeddedKafkaCluster.Start(brokers: 1,
             [new KafkaTopic(_topic, Partitions: 1), new KafkaTopic(MessageTopics.DeadLetterOf(_topic), Partitions: 1)]);
         _writer = new ProducerBuilder<string, byte[]?>(new ProducerConfig { BootstrapServers = _kafka.BootstrapServers }).Build();
-        var builder = Host.CreateApplicationBuilder();
-        builder.Configuration["ConnectionStrings:kafka"] = _kafka.BootstrapServers;
-        builder.Configuration["Kafka:Consumer:GroupId"] = $"{_topic}-group";
-        builder.Configuration["Kafka:Consumer:AutoCommitIntervalMs"] = "100";
-        builder.Configuration["Messaging:Topic"] = _topic;
-        builder.Configuration["Processing:DelayMilliseconds"] = "0";
-        builder.Configuration["Processing:RetryBackoffMilliseconds"] = "1";
-        builder.AddKafkaConsumer<string, byte[]>("kafka");
-        builder.AddKafkaProducer<string, byte[]>("kafka");
-        builder.AddMessageProcessing();
-        _consumer = builder.Build();
-        _consumer.Start();
+        _consumer = InProcessConsumer.Start(_kafka.BootstrapServers, _topic,
+            builder => builder.Configuration["Processing:RetryBackoffMilliseconds"] = "1");
     }
 
     private ProcessingStats Stats => _consumer.Services.GetRequiredService<ProcessingStats>();

@@ -69,24 +69,11 @@ public sealed class DeadLetterFailureTests : IDisposable
         Assert.Equal((3, 1), (stats.Processed, stats.Failed));
     }
 
-    private IHost StartConsumer(Exception deadLetterFault)
-    {
-        var builder = Host.CreateApplicationBuilder();
-        builder.Configuration["ConnectionStrings:kafka"] = _kafka.BootstrapServers;
-        builder.Configuration["Kafka:Consumer:GroupId"] = $"{_topic}-group";
-        builder.Configuration["Kafka:Consumer:AutoCommitIntervalMs"] = "100";
-        builder.Configuration["Messaging:Topic"] = _topic;
-        builder.Configuration["Processing:DelayMilliseconds"] = "0";
-        builder.AddKafkaConsumer<string, byte[]>("kafka");
-        builder.AddKafkaProducer<string, byte[]>("kafka");
-        builder.AddMessageProcessing();
-        builder.Services.AddSingleton(services => new KafkaDeadLetterPublisher(
-            FirstSendFails.Wrap(services.GetRequiredService<IProducer<string, byte[]>>(), deadLetterFault),
-            services.GetRequiredService<ILogger<KafkaDeadLetterPublisher>>()));
-        var host = builder.Build();
-        host.Start();
-        return host;
-    }
+    private IHost StartConsumer(Exception deadLetterFault) =>
+        InProcessConsumer.Start(_kafka.BootstrapServers, _topic, builder =>
+            builder.Services.AddSingleton(services => new KafkaDeadLetterPublisher(
+                FirstSendFails.Wrap(services.GetRequiredService<IProducer<string, byte[]>>(), deadLetterFault),
+                services.GetRequiredService<ILogger<KafkaDeadLetterPublisher>>())));
 
     private async Task<List<ConsumeResult<string, byte[]>>> ReadDeadLettersAsync(int expected)
     {
