@@ -35,6 +35,7 @@ public sealed partial class ConsumerWorker(
             UseJitter = true,
             OnRetry = retry =>
             {
+                // The attempt that failed, counting from 1 (Polly counts from 0).
                 Activity.Current?.AddEvent(new ActivityEvent("retry", tags: new ActivityTagsCollection { ["attempt"] = retry.AttemptNumber + 1 }));
                 return ValueTask.CompletedTask;
             },

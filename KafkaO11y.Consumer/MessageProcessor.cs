@@ -63,7 +63,8 @@ public sealed partial class MessageProcessor(
 
         var settings = control.Settings;
         await Task.Delay(settings.DelayMilliseconds, cancellationToken);
-        if (settings.FailureRate > 0 && Random.Shared.NextDouble() < settings.FailureRate)
+        // NextDouble is in [0, 1): a rate of 0 never fails, 1 always does.
+        if (Random.Shared.NextDouble() < settings.FailureRate)
         {
             throw new SimulatedProcessingException($"Simulated processing failure (failure rate {settings.FailureRate:P0}).");
         }

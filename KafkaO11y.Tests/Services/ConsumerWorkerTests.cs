@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using System.Text;
 using System.Text.Json;
 using Confluent.Kafka;
@@ -7,13 +8,15 @@ using KafkaO11y.EmbeddedKafka;
 using KafkaO11y.Kafka;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
 
 namespace KafkaO11y.Tests.Services;
 
 /// <summary>
 /// The Consumer's worker, processor and dead-letter publisher in this process, on the embedded
-/// broker, committing every 100 ms: what is committed and what is dead-lettered, message by message.
-/// The same promises as the end-to-end fault tests, at a level a mutation tool can reach.
+/// broker, committing every 100 ms: what is committed and what is dead-lettered, message by message,
+/// and the spans, metrics and logs that say so. The same promises as the end-to-end fault tests, at a
+/// level a mutation tool can reach.
 /// </summary>
 public sealed class ConsumerWorkerTests : IDisposable
 {
@@ -22,6 +25,7 @@ public sealed class ConsumerWorkerTests : IDisposable
     private readonly string _topic = $"consumer-worker-{Guid.NewGuid():N}";
     private readonly EmbeddedKafkaCluster _kafka;
     private readonly IProducer<string, byte[]?> _writer;
+    private readonly CapturedTelemetry _telemetry = new();
     private readonly IHost _consumer;
 
     public ConsumerWorkerTests()
@@ -30,7 +34,11 @@ public sealed class ConsumerWorkerTests : IDisposable
             [new KafkaTopic(_topic, Partitions: 1), new KafkaTopic(MessageTopics.DeadLetterOf(_topic), Partitions: 1)]);
         _writer = new ProducerBuilder<string, byte[]?>(new ProducerConfig { BootstrapServers = _kafka.BootstrapServers }).Build();
         _consumer = InProcessConsumer.Start(_kafka.BootstrapServers, _topic,
-            builder => builder.Configuration["Processing:RetryBackoffMilliseconds"] = "1");
+            builder =>
+            {
+                builder.Configuration["Processing:RetryBackoffMilliseconds"] = "1";
+                _telemetry.AddTo(builder);
+            });
     }
 
     private ProcessingStats Stats => _consumer.Services.GetRequiredService<ProcessingStats>();
@@ -66,21 +74,27 @@ public sealed class ConsumerWorkerTests : IDisposable
     /// <summary>
     /// A malformed message and one whose work keeps failing go to the dead-letter topic as they
     /// were sent (key, value, timestamp, the sender's headers) with where they came from and why;
-    /// the malformed one is not retried, the failing one is, and the worker moves past both.
+    /// the malformed one is not retried, the failing one is (a <c>retry</c> event per attempt), and
+    /// the worker moves past both. Each dead letter stays in its message's trace: its
+    /// <c>traceparent</c> names the Consumer's dead-letter send, a child of the message's process
+    /// span, and the sender's own <c>traceparent</c> is kept beside it; each is counted and logged there.
     /// </summary>
     [Fact]
-    public async Task A_message_that_cannot_be_processed_is_dead_lettered_as_it_was_sent_with_the_reason_and_the_worker_moves_on()
+    public async Task A_message_that_cannot_be_processed_is_dead_lettered_as_it_was_sent_with_the_reason_in_its_trace_and_the_worker_moves_on()
     {
         var sentAt = new Timestamp(DateTimeOffset.UtcNow.AddMinutes(-30));
-        await SendAsync("not JSON"u8.ToArray(), key: "malformed", sentAt);
+        var malformedSender = SenderContext();
+        await SendAsync("not JSON"u8.ToArray(), key: "malformed", sentAt, malformedSender);
         await Poll.UntilAsync(CommittedAsync, committed => committed == 1, Timeout, "the malformed message to be committed past");
 
         Control.Update(new ProcessingUpdate(DelayMilliseconds: null, FailureRate: 1));
         var failing = Valid();
-        await SendAsync(failing, key: "failing", sentAt);
+        var failingSender = SenderContext();
+        await SendAsync(failing, key: "failing", sentAt, failingSender);
         await Poll.UntilAsync(CommittedAsync, committed => committed == 2, Timeout, "the failing message to be committed past");
         Control.Update(new ProcessingUpdate(DelayMilliseconds: null, FailureRate: 0));
-        await SendAsync(Valid());
+        var validSender = SenderContext();
+        await SendAsync(Valid(), key: "valid", sender: validSender);
         await Poll.UntilAsync(CommittedAsync, committed => committed == 3, Timeout, "the next message to be processed");
 
         var letters = await ReadDeadLettersAsync(expected: 2);
@@ -91,6 +105,7 @@ public sealed class ConsumerWorkerTests : IDisposable
         var failed = letters.Single(l => l.Message.Key == "failing");
         Assert.Equal(failing, failed.Message.Value);
         Assert.Equal((typeof(SimulatedProcessingException).FullName, "1"), (Header(failed, DeadLetterHeaders.ErrorType), Header(failed, DeadLetterHeaders.SourceOffset)));
+        Assert.StartsWith("Simulated processing failure", Header(failed, DeadLetterHeaders.ErrorMessage));
         Assert.All(letters, letter =>
         {
             Assert.Equal(sentAt.UnixTimestampMs, letter.Message.Timestamp.UnixTimestampMs);
@@ -99,19 +114,89 @@ public sealed class ConsumerWorkerTests : IDisposable
             Assert.Equal("0", Header(letter, DeadLetterHeaders.SourcePartition));
         });
         Assert.Equal((1, 2), (Stats.Snapshot("").Processed, Stats.Snapshot("").Failed));
+
+        // The malformed message is tried once; the failing one three times (Processing:MaxAttempts),
+        // with a retry event after each failed attempt but the last, naming the attempt that failed.
+        var malformedProcess = AssertDeadLetterInTrace(malformed, malformedSender, nameof(InvalidMessageException));
+        Assert.DoesNotContain(malformedProcess.Events, e => e.Name == "retry");
+        var failedProcess = AssertDeadLetterInTrace(failed, failingSender, nameof(SimulatedProcessingException));
+        Assert.Equal(new[] { 1, 2 }, failedProcess.Events.Where(e => e.Name == "retry").Select(e => (int)e.Tags.Single(t => t.Key == "attempt").Value!));
+
+        var processed = Assert.Single(_telemetry.LogsStartingWith("Processed message"));
+        Assert.Equal((LogLevel.Information, validSender.TraceId), (processed.LogLevel, processed.TraceId));
+        Assert.Contains($"from {_topic} partition 0 offset 2", processed.FormattedMessage);
     }
+
+    /// <summary>
+    /// A stop (the service shutting down) while a message is in progress leaves it uncommitted and
+    /// not dead-lettered: the next member of the group processes it.
+    /// </summary>
+    [Fact]
+    public async Task A_message_in_progress_at_shutdown_is_neither_committed_nor_dead_lettered()
+    {
+        Control.Update(new ProcessingUpdate(DelayMilliseconds: 10_000, FailureRate: null));
+        await SendAsync(Valid());
+        await Poll.UntilAsync(() => Task.FromResult(Stats.Snapshot("").Current), current => current?.Offset == 0, Timeout, "the message to be in progress");
+
+        await _consumer.StopAsync();
+
+        Assert.Single(_telemetry.LogsStartingWith("Committed offsets and left the consumer group"));
+        using var nextMember = new ConsumerBuilder<string, byte[]>(new ConsumerConfig
+        {
+            BootstrapServers = _kafka.BootstrapServers,
+            GroupId = $"{_topic}-group",
+        }).Build();
+        var committed = nextMember.Committed([new TopicPartition(_topic, 0)], TimeSpan.FromSeconds(5)).Single().Offset;
+        Assert.True(committed == Offset.Unset, $"committed {committed} although offset 0 was still in progress at shutdown");
+        var deadLetters = nextMember.QueryWatermarkOffsets(new TopicPartition(MessageTopics.DeadLetterOf(_topic), 0), TimeSpan.FromSeconds(5));
+        Assert.Equal(0, deadLetters.High.Value);
+        Assert.Equal((0, 0), (Stats.Snapshot("").Processed, Stats.Snapshot("").Failed));
+    }
+
+    /// <summary>
+    /// Checks that a dead letter continues its message's trace (sender -> process -> dead-letter send)
+    /// and keeps the sender's traceparent, that it was counted by error type, and that its log line
+    /// belongs to the process span; returns the process span.
+    /// </summary>
+    private Activity AssertDeadLetterInTrace(ConsumeResult<string, byte[]> letter, ActivityContext sender, string errorType)
+    {
+        Assert.Equal(Traceparent(sender), Header(letter, DeadLetterHeaders.SourceTraceparent));
+        var spans = _telemetry.Spans.Where(s => s.TraceId == sender.TraceId).ToList();
+        var process = Assert.Single(spans, s => s.DisplayName == $"process {_topic}");
+        Assert.Equal(sender.SpanId, process.ParentSpanId);
+        var deadLetterSend = Assert.Single(spans, s => s.DisplayName == $"send {MessageTopics.DeadLetterOf(_topic)}");
+        Assert.Equal(process.SpanId, deadLetterSend.ParentSpanId);
+        Assert.Equal(Traceparent(deadLetterSend.Context), Header(letter, KafkaHeaderPropagation.TraceParentHeader));
+        Assert.Equal(ActivityStatusCode.Error, process.Status);
+
+        var fullErrorType = $"KafkaO11y.Consumer.{errorType}";
+        Assert.Equal(1, _telemetry.CounterSum(_consumer, "kafkao11y.messages.dead_lettered",
+            ("messaging.system", "kafka"), ("messaging.destination.name", _topic), ("error.type", fullErrorType)));
+        var logged = Assert.Single(_telemetry.LogsStartingWith($"Dead-lettered {_topic} partition 0 offset {Header(letter, DeadLetterHeaders.SourceOffset)} "));
+        Assert.Equal((LogLevel.Warning, process.TraceId, process.SpanId), (logged.LogLevel, logged.TraceId, logged.SpanId));
+        Assert.Contains(fullErrorType, logged.FormattedMessage);
+        return process;
+    }
+
+    private static ActivityContext SenderContext() =>
+        new(ActivityTraceId.CreateRandom(), ActivitySpanId.CreateRandom(), ActivityTraceFlags.Recorded, isRemote: true);
+
+    private static string Traceparent(ActivityContext context) => $"00-{context.TraceId}-{context.SpanId}-01";
 
     private static byte[] Valid() => JsonSerializer.SerializeToUtf8Bytes(
         new MessageBody(Guid.NewGuid(), 1, DateTimeOffset.UtcNow, "test", "payload"), MessageJsonContext.Default.MessageBody);
 
-    private Task SendAsync(byte[]? value, string key = "valid", Timestamp? timestamp = null) =>
-        _writer.ProduceAsync(_topic, new Message<string, byte[]?>
+    /// <summary>Sends as another service would: its own header and, when it has one, its trace context.</summary>
+    private Task SendAsync(byte[]? value, string key = "valid", Timestamp? timestamp = null, ActivityContext? sender = null)
+    {
+        var headers = new Headers { { "x-sender", "sender's own"u8.ToArray() } };
+        if (sender is { } context)
         {
-            Key = key,
-            Value = value,
-            Timestamp = timestamp ?? Timestamp.Default,
-            Headers = new Headers { { "x-sender", "sender's own"u8.ToArray() } },
-        });
+            headers.Add(KafkaHeaderPropagation.TraceParentHeader, Encoding.UTF8.GetBytes(Traceparent(context)));
+        }
+
+        return _writer.ProduceAsync(_topic, new Message<string, byte[]?> { Key = key, Value = value, Timestamp = timestamp ?? Timestamp.Default, Headers = headers });
+    }
 
     private Task<long> CommittedAsync()
     {

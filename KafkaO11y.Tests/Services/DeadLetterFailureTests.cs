@@ -23,6 +23,7 @@ public sealed class DeadLetterFailureTests : IDisposable
 
     private readonly string _topic = $"dead-letter-failure-{Guid.NewGuid():N}";
     private readonly EmbeddedKafkaCluster _kafka;
+    private readonly CapturedTelemetry _telemetry = new();
 
     public DeadLetterFailureTests()
     {
@@ -32,6 +33,11 @@ public sealed class DeadLetterFailureTests : IDisposable
 
     public static TheoryData<string> Faults => ["fatal", "disposed"];
 
+    /// <summary>
+    /// A dead-letter send that throws (not a delivery failure, which is retried) leaves the message
+    /// with no outcome: it is logged as an error, and after a second the message is read again and
+    /// dead-lettered, once.
+    /// </summary>
     [Theory]
     [MemberData(nameof(Faults))]
     public async Task A_poison_message_whose_dead_letter_send_throws_is_read_again_and_dead_lettered_not_skipped(string fault)
@@ -40,7 +46,8 @@ public sealed class DeadLetterFailureTests : IDisposable
         Exception injected = fault == "fatal"
             ? new KafkaException(new Error(ErrorCode.Local_Fatal, "injected: the producer hit a fatal error", isFatal: true))
             : new ObjectDisposedException("injected: the producer was disposed");
-        using var host = StartConsumer(injected);
+        var sends = new List<DateTime>();
+        using var host = StartConsumer(sends, injected);
 
         using var producer = new ProducerBuilder<string, byte[]>(new ProducerConfig { BootstrapServers = _kafka.BootstrapServers }).Build();
         await producer.ProduceAsync(_topic, new Message<string, byte[]> { Key = "poison", Value = "not JSON"u8.ToArray() });
@@ -67,13 +74,54 @@ public sealed class DeadLetterFailureTests : IDisposable
             committed => committed == 4, Timeout, "the group's committed offset to pass all four messages");
         var stats = host.Services.GetRequiredService<ProcessingStats>().Snapshot(consumer.MemberId);
         Assert.Equal((3, 1), (stats.Processed, stats.Failed));
+
+        var noOutcome = Assert.Single(_telemetry.LogsStartingWith($"{_topic} partition 0 offset 0 was neither processed nor dead-lettered"));
+        Assert.Equal(LogLevel.Error, noOutcome.LogLevel);
+        Assert.EndsWith("read again in 1000 ms", noOutcome.FormattedMessage);
+        Assert.Same(injected, noOutcome.Exception);
+        var (failedSend, secondSend) = (sends[0], sends[1]);
+        Assert.True(secondSend - failedSend >= TimeSpan.FromMilliseconds(990),
+            $"read again {(secondSend - failedSend).TotalMilliseconds:F0} ms after the failed dead-letter send; expected a second's wait");
     }
 
-    private IHost StartConsumer(Exception deadLetterFault) =>
+    /// <summary>
+    /// A dead-letter send Kafka does not acknowledge is tried again, waiting 100 ms, then twice as
+    /// long each time (each try logged), until it is: the dead letter arrives once, nothing is skipped.
+    /// </summary>
+    [Fact]
+    public async Task An_unacknowledged_dead_letter_is_sent_again_with_a_doubling_wait_until_Kafka_takes_it()
+    {
+        var sends = new List<DateTime>();
+        var notAcknowledged = Enumerable.Range(0, 3).Select(_ => new ProduceException<string, byte[]>(
+            new Error(ErrorCode.Local_MsgTimedOut, "injected: not acknowledged"), new DeliveryResult<string, byte[]>())).ToArray<Exception>();
+        using var host = StartConsumer(sends, notAcknowledged);
+
+        using var producer = new ProducerBuilder<string, byte[]>(new ProducerConfig { BootstrapServers = _kafka.BootstrapServers }).Build();
+        await producer.ProduceAsync(_topic, new Message<string, byte[]> { Key = "poison", Value = "not JSON"u8.ToArray() });
+
+        var letter = Assert.Single(await ReadDeadLettersAsync(expected: 1));
+        Assert.Equal("0", Header(letter, DeadLetterHeaders.SourceOffset));
+        Assert.Equal(4, sends.Count);
+        double[] waits = [100, 200, 400];
+        for (var attempt = 0; attempt < waits.Length; attempt++)
+        {
+            var waited = (sends[attempt + 1] - sends[attempt]).TotalMilliseconds;
+            Assert.True(waited >= waits[attempt] - 10, $"try {attempt + 2} came {waited:F0} ms after the one before; expected at least {waits[attempt]} ms");
+        }
+
+        var retries = _telemetry.LogsStartingWith($"Could not dead-letter {_topic} partition 0 offset 0 (injected: not acknowledged)");
+        Assert.Equal(new[] { "100", "200", "400" }, retries.Select(r => r.FormattedMessage!.Split("trying again in ")[1].Split(' ')[0]));
+        Assert.All(retries, r => Assert.Equal(LogLevel.Warning, r.LogLevel));
+    }
+
+    private IHost StartConsumer(List<DateTime> sends, params Exception[] deadLetterFaults) =>
         InProcessConsumer.Start(_kafka.BootstrapServers, _topic, builder =>
+        {
+            _telemetry.AddTo(builder);
             builder.Services.AddSingleton(services => new KafkaDeadLetterPublisher(
-                FirstSendFails.Wrap(services.GetRequiredService<IProducer<string, byte[]>>(), deadLetterFault),
-                services.GetRequiredService<ILogger<KafkaDeadLetterPublisher>>())));
+                FirstSendsFail.Wrap(services.GetRequiredService<IProducer<string, byte[]>>(), sends, deadLetterFaults),
+                services.GetRequiredService<ILogger<KafkaDeadLetterPublisher>>()));
+        });
 
     private async Task<List<ConsumeResult<string, byte[]>>> ReadDeadLettersAsync(int expected)
     {
@@ -114,26 +162,36 @@ public sealed class DeadLetterFailureTests : IDisposable
 
     public void Dispose() => _kafka.Dispose();
 
-    /// <summary>The real producer, except that its first send fails with the given exception (as a faulted task, like a real send).</summary>
-    public class FirstSendFails : DispatchProxy
+    /// <summary>
+    /// The real producer, except that its first sends fail with the given exceptions (as faulted
+    /// tasks, like a real send); the time of every send is recorded.
+    /// </summary>
+    public class FirstSendsFail : DispatchProxy
     {
         private IProducer<string, byte[]> _inner = null!;
-        private Exception? _fault;
+        private List<DateTime> _sends = null!;
+        private Queue<Exception> _faults = null!;
 
-        public static IProducer<string, byte[]> Wrap(IProducer<string, byte[]> inner, Exception fault)
+        public static IProducer<string, byte[]> Wrap(IProducer<string, byte[]> inner, List<DateTime> sends, IEnumerable<Exception> faults)
         {
-            var proxy = Create<IProducer<string, byte[]>, FirstSendFails>();
-            var self = (FirstSendFails)(object)proxy;
-            self._inner = inner;
-            self._fault = fault;
+            var proxy = Create<IProducer<string, byte[]>, FirstSendsFail>();
+            var self = (FirstSendsFail)(object)proxy;
+            (self._inner, self._sends, self._faults) = (inner, sends, new Queue<Exception>(faults));
             return proxy;
         }
 
         protected override object? Invoke(MethodInfo? method, object?[]? args)
         {
-            if (method!.Name == nameof(IProducer<string, byte[]>.ProduceAsync) && Interlocked.Exchange(ref _fault, null) is { } fault)
+            if (method!.Name == nameof(IProducer<string, byte[]>.ProduceAsync))
             {
-                return Task.FromException<DeliveryResult<string, byte[]>>(fault);
+                lock (_sends)
+                {
+                    _sends.Add(DateTime.UtcNow);
+                    if (_faults.TryDequeue(out var fault))
+                    {
+                        return Task.FromException<DeliveryResult<string, byte[]>>(fault);
+                    }
+                }
             }
 
             try
