@@ -1,4 +1,3 @@
-using System.Reflection;
 using System.Text;
 using System.Text.Json;
 using Confluent.Kafka;
@@ -46,8 +45,7 @@ public sealed class DeadLetterFailureTests : IDisposable
         Exception injected = fault == "fatal"
             ? new KafkaException(new Error(ErrorCode.Local_Fatal, "injected: the producer hit a fatal error", isFatal: true))
             : new ObjectDisposedException("injected: the producer was disposed");
-        var sends = new List<DateTime>();
-        using var host = StartConsumer(sends, injected);
+        using var host = StartConsumer(out var deadLetterProducer, injected);
 
         using var producer = new ProducerBuilder<string, byte[]>(new ProducerConfig { BootstrapServers = _kafka.BootstrapServers }).Build();
         await producer.ProduceAsync(_topic, new Message<string, byte[]> { Key = "poison", Value = "not JSON"u8.ToArray() });
@@ -79,7 +77,7 @@ public sealed class DeadLetterFailureTests : IDisposable
         Assert.Equal(LogLevel.Error, noOutcome.LogLevel);
         Assert.EndsWith("read again in 1000 ms", noOutcome.FormattedMessage);
         Assert.Same(injected, noOutcome.Exception);
-        var (failedSend, secondSend) = (sends[0], sends[1]);
+        var (failedSend, secondSend) = (deadLetterProducer.Sends[0], deadLetterProducer.Sends[1]);
         Assert.True(secondSend - failedSend >= TimeSpan.FromMilliseconds(990),
             $"read again {(secondSend - failedSend).TotalMilliseconds:F0} ms after the failed dead-letter send; expected a second's wait");
     }
@@ -91,16 +89,16 @@ public sealed class DeadLetterFailureTests : IDisposable
     [Fact]
     public async Task An_unacknowledged_dead_letter_is_sent_again_with_a_doubling_wait_until_Kafka_takes_it()
     {
-        var sends = new List<DateTime>();
         var notAcknowledged = Enumerable.Range(0, 3).Select(_ => new ProduceException<string, byte[]>(
             new Error(ErrorCode.Local_MsgTimedOut, "injected: not acknowledged"), new DeliveryResult<string, byte[]>())).ToArray<Exception>();
-        using var host = StartConsumer(sends, notAcknowledged);
+        using var host = StartConsumer(out var deadLetterProducer, notAcknowledged);
 
         using var producer = new ProducerBuilder<string, byte[]>(new ProducerConfig { BootstrapServers = _kafka.BootstrapServers }).Build();
         await producer.ProduceAsync(_topic, new Message<string, byte[]> { Key = "poison", Value = "not JSON"u8.ToArray() });
 
         var letter = Assert.Single(await ReadDeadLettersAsync(expected: 1));
         Assert.Equal("0", Header(letter, DeadLetterHeaders.SourceOffset));
+        var sends = deadLetterProducer.Sends;
         Assert.Equal(4, sends.Count);
         double[] waits = [100, 200, 400];
         for (var attempt = 0; attempt < waits.Length; attempt++)
@@ -114,14 +112,21 @@ public sealed class DeadLetterFailureTests : IDisposable
         Assert.All(retries, r => Assert.Equal(LogLevel.Warning, r.LogLevel));
     }
 
-    private IHost StartConsumer(List<DateTime> sends, params Exception[] deadLetterFaults) =>
-        InProcessConsumer.Start(_kafka.BootstrapServers, _topic, builder =>
+    private IHost StartConsumer(out ObservedProducer deadLetterProducer, params Exception[] deadLetterFaults)
+    {
+        ObservedProducer? observed = null;
+        var host = InProcessConsumer.Start(_kafka.BootstrapServers, _topic, builder =>
         {
             _telemetry.AddTo(builder);
-            builder.Services.AddSingleton(services => new KafkaDeadLetterPublisher(
-                FirstSendsFail.Wrap(services.GetRequiredService<IProducer<string, byte[]>>(), sends, deadLetterFaults),
-                services.GetRequiredService<ILogger<KafkaDeadLetterPublisher>>()));
+            builder.Services.AddSingleton(services =>
+            {
+                (var producer, observed) = ObservedProducer.Wrap(services.GetRequiredService<IProducer<string, byte[]>>(), deadLetterFaults);
+                return new KafkaDeadLetterPublisher(producer, services.GetRequiredService<ILogger<KafkaDeadLetterPublisher>>());
+            });
         });
+        deadLetterProducer = observed!;
+        return host;
+    }
 
     private async Task<List<ConsumeResult<string, byte[]>>> ReadDeadLettersAsync(int expected)
     {
@@ -161,48 +166,4 @@ public sealed class DeadLetterFailureTests : IDisposable
         letter.Message.Headers.TryGetLastBytes(key, out var value) ? Encoding.UTF8.GetString(value) : null;
 
     public void Dispose() => _kafka.Dispose();
-
-    /// <summary>
-    /// The real producer, except that its first sends fail with the given exceptions (as faulted
-    /// tasks, like a real send); the time of every send is recorded.
-    /// </summary>
-    public class FirstSendsFail : DispatchProxy
-    {
-        private IProducer<string, byte[]> _inner = null!;
-        private List<DateTime> _sends = null!;
-        private Queue<Exception> _faults = null!;
-
-        public static IProducer<string, byte[]> Wrap(IProducer<string, byte[]> inner, List<DateTime> sends, IEnumerable<Exception> faults)
-        {
-            var proxy = Create<IProducer<string, byte[]>, FirstSendsFail>();
-            var self = (FirstSendsFail)(object)proxy;
-            (self._inner, self._sends, self._faults) = (inner, sends, new Queue<Exception>(faults));
-            return proxy;
-        }
-
-        protected override object? Invoke(MethodInfo? method, object?[]? args)
-        {
-            if (method!.Name == nameof(IProducer<string, byte[]>.ProduceAsync))
-            {
-                lock (_sends)
-                {
-                    _sends.Add(DateTime.UtcNow);
-                    if (_faults.TryDequeue(out var fault))
-                    {
-                        return Task.FromException<DeliveryResult<string, byte[]>>(fault);
-                    }
-                }
-            }
-
-            try
-            {
-                return method.Invoke(_inner, args);
-            }
-            catch (TargetInvocationException e) when (e.InnerException is not null)
-            {
-                System.Runtime.ExceptionServices.ExceptionDispatchInfo.Throw(e.InnerException);
-                throw;
-            }
-        }
-    }
 }
