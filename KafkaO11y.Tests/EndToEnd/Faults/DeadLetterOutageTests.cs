@@ -116,6 +116,26 @@ public sealed class DeadLetterOutageTests(FaultsAppFixture fixture, ITestOutputH
             $"the last poison message was dead-lettered {firstDeadLetterAt.Values.Max().TotalSeconds:F1} s after it was sent: the injected errors did not delay it");
         // Exactly once: the producer's own retries are idempotent, and the Consumer sent each once.
         Assert.All(poison, p => Assert.Equal(1, final[(p.Partition, p.Offset)]));
+        await AssertInjectedErrorsUsedUpAsync();
+    }
+
+    /// <summary>
+    /// The broker keeps injected errors until requests use them up, and cannot clear them: a send to
+    /// each dead-letter partition with no retry must succeed, or a later test would meet them.
+    /// </summary>
+    private async Task AssertInjectedErrorsUsedUpAsync()
+    {
+        using var probe = new ProducerBuilder<string, string>(new ProducerConfig
+        {
+            BootstrapServers = await fixture.App.GetConnectionStringAsync("kafka"),
+            MessageSendMaxRetries = 0,
+        }).Build();
+        for (var partition = 0; partition < Partitions; partition++)
+        {
+            var sent = await Record.ExceptionAsync(() => probe.ProduceAsync(new TopicPartition(DeadLetterTopic, partition),
+                new Message<string, string> { Key = "injected-errors-probe", Value = "" }));
+            Assert.True(sent is null, $"{DeadLetterTopic} partition {partition} still answers with an injected error: {sent?.Message}");
+        }
     }
 
     private static InteractionInput Input(string name, string value) =>

@@ -93,33 +93,38 @@ public sealed class ResilienceTests(FaultsAppFixture fixture, ITestOutputHelper 
     }
 
     /// <summary>
-    /// A message Kafka cannot take: the request waits out the Producer's delivery timeout (10 s,
+    /// A message Kafka cannot take, because its broker is down or because a few hundred produce
+    /// requests in a row are answered with a retriable error (more than the retries within the
+    /// delivery timeout use up): the request waits out the Producer's delivery timeout (10 s,
     /// `Kafka:Producer:Config:MessageTimeoutMs`) and is answered 503 with librdkafka's reason, not
-    /// held forever nor answered 202; once the broker is back, the next request is accepted.
+    /// held forever nor answered 202; once the fault is undone, the next request is accepted.
     /// </summary>
-    [Fact]
-    public async Task A_message_kafka_does_not_acknowledge_within_the_delivery_timeout_is_refused_with_a_503_after_it()
+    [Theory]
+    [InlineData("broker-down", "broker-up")]
+    [InlineData("fail-requests", "clear-request-errors")]
+    public async Task A_message_kafka_does_not_acknowledge_within_the_delivery_timeout_is_refused_with_a_503_after_it(string fault, string undo)
     {
         using var producer = fixture.CreateHttpClient("producer");
         producer.Timeout = TimeSpan.FromSeconds(60);
         HttpStatusCode status;
         ProblemDetails? problem;
         TimeSpan waited;
-        await ExecuteAsync("kafka", "broker-down");
+        // Every topic's next 300 produce requests fail; broker-down takes no argument.
+        await ExecuteAsync("kafka", fault, fault == "fail-requests" ? [("count", "300")] : []);
         try
         {
             var clock = System.Diagnostics.Stopwatch.StartNew();
-            using var response = await producer.PostAsJsonAsync("/messages", new { payload = "kafka is away" });
+            using var response = await producer.PostAsJsonAsync("/messages", new { payload = $"kafka refuses: {fault}" });
             waited = clock.Elapsed;
             status = response.StatusCode;
             problem = await response.Content.ReadFromJsonAsync<ProblemDetails>();
         }
         finally
         {
-            await ExecuteAsync("kafka", "broker-up");
+            await ExecuteAsync("kafka", undo);
         }
 
-        output.WriteLine($"broker down: {(int)status} after {waited.TotalSeconds:F1} s: {problem?.Title}: {problem?.Detail}");
+        output.WriteLine($"{fault}: {(int)status} after {waited.TotalSeconds:F1} s: {problem?.Title}: {problem?.Detail}");
         Assert.Equal(HttpStatusCode.ServiceUnavailable, status);
         Assert.Equal("Kafka did not acknowledge the message", problem?.Title);
         Assert.Contains("Local_MsgTimedOut", problem?.Detail);
@@ -130,7 +135,7 @@ public sealed class ResilienceTests(FaultsAppFixture fixture, ITestOutputHelper 
         {
             using var again = await producer.PostAsJsonAsync("/messages", new { payload = "kafka is back" });
             return again.StatusCode;
-        }, code => code == HttpStatusCode.Accepted, Timeout, "a message to be accepted once the broker is back");
+        }, code => code == HttpStatusCode.Accepted, Timeout, $"a message to be accepted once {undo} ran");
     }
 
     [Fact]
@@ -200,9 +205,13 @@ public sealed class ResilienceTests(FaultsAppFixture fixture, ITestOutputHelper 
         Assert.Equal(HttpStatusCode.Accepted, response.StatusCode);
     }
 
-    private async Task ExecuteAsync(string resource, string command)
+    /// <summary>Runs a dashboard command with the given arguments; those not given keep their defaults.</summary>
+    private async Task ExecuteAsync(string resource, string command, params (string Name, string Value)[] arguments)
     {
-        var result = await fixture.App.ResourceCommands.ExecuteCommandAsync(resource, command);
+        var result = arguments.Length == 0
+            ? await fixture.App.ResourceCommands.ExecuteCommandAsync(resource, command)
+            : await fixture.App.ResourceCommands.ExecuteCommandAsync(resource, command, new InteractionInputCollection(
+                [.. arguments.Select(a => new InteractionInput { Name = a.Name, Label = a.Name, InputType = InputType.Text, Value = a.Value })]));
         Assert.True(result.Success, $"{resource} {command}: {result.Message}");
     }
 
