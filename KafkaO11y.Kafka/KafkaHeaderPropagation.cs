@@ -1,5 +1,6 @@
 using System.Buffers;
 using System.Diagnostics;
+using System.Globalization;
 using System.Text;
 using Confluent.Kafka;
 using OpenTelemetry;
@@ -15,7 +16,7 @@ namespace KafkaO11y.Kafka;
 /// <remarks>
 /// Written for every message, so the common case is written straight as bytes (a header value is a
 /// byte array): one <c>traceparent</c>, no intermediate string, no header for empty trace state or
-/// baggage, and no search-and-remove unless the message already has headers. The rare parts go
+/// baggage, and no removal unless the message already has such a header. The rare parts go
 /// through OpenTelemetry's own propagators, which validate and limit them: a non-empty trace state
 /// (<see cref="TraceContextPropagator"/>) and baggage (<see cref="BaggagePropagator"/>).
 /// </remarks>
@@ -54,12 +55,9 @@ public static class KafkaHeaderPropagation
             return;
         }
 
-        if (headers.Count > 0)
-        {
-            RemoveIfPresent(headers, TraceParentHeader);
-            RemoveIfPresent(headers, TraceStateHeader);
-            RemoveIfPresent(headers, BaggageHeader);
-        }
+        RemoveIfPresent(headers, TraceParentHeader);
+        RemoveIfPresent(headers, TraceStateHeader);
+        RemoveIfPresent(headers, BaggageHeader);
 
         if (string.IsNullOrEmpty(context.TraceState))
         {
@@ -111,9 +109,9 @@ public static class KafkaHeaderPropagation
         {
             context = TraceContext.Extract(default, headers, GetHeader).ActivityContext;
         }
-        else if (traceParent is null || !TryParseTraceParent(traceParent, out context))
+        else
         {
-            context = default;
+            context = traceParent is null ? default : ParseTraceParent(traceParent);
         }
 
         var baggage = hasBaggage ? Baggage.Extract(default, headers, GetHeader).Baggage : default;
@@ -135,14 +133,16 @@ public static class KafkaHeaderPropagation
         return bytes;
     }
 
-    /// <summary>Parses a W3C <c>traceparent</c> as the specification asks: lower-case hex, no all-zero id, version ff invalid.</summary>
-    private static bool TryParseTraceParent(ReadOnlySpan<byte> value, out ActivityContext context)
+    /// <summary>
+    /// Parses a W3C <c>traceparent</c> as the specification asks (lower-case hex, no all-zero id,
+    /// version ff invalid); default when it is malformed.
+    /// </summary>
+    private static ActivityContext ParseTraceParent(ReadOnlySpan<byte> value)
     {
-        context = default;
         // Version 00 is exactly 55 bytes; a later version may append fields after a '-'.
         if (value.Length < TraceParentLength || value[2] != '-' || value[35] != '-' || value[52] != '-')
         {
-            return false;
+            return default;
         }
 
         var version = value[..2];
@@ -155,19 +155,16 @@ public static class KafkaHeaderPropagation
             (version.SequenceEqual("00"u8) ? value.Length != TraceParentLength : value.Length > TraceParentLength && value[TraceParentLength] != '-') ||
             !traceId.ContainsAnyExcept((byte)'0') || !spanId.ContainsAnyExcept((byte)'0'))
         {
-            return false;
+            return default;
         }
 
-        context = new ActivityContext(
+        return new ActivityContext(
             ActivityTraceId.CreateFromUtf8String(traceId),
             ActivitySpanId.CreateFromUtf8String(spanId),
-            (ActivityTraceFlags)(HexDigit(flags[1]) & KnownFlags),
+            (ActivityTraceFlags)(byte.Parse(flags, NumberStyles.AllowHexSpecifier, CultureInfo.InvariantCulture) & KnownFlags),
             traceState: null,
             isRemote: true);
-        return true;
     }
-
-    private static int HexDigit(byte digit) => digit <= '9' ? digit - '0' : digit - 'a' + 10;
 
     // Confluent's Headers.Remove allocates a closure: look first, remove only when there is something to remove.
     private static void RemoveIfPresent(Headers headers, string key)

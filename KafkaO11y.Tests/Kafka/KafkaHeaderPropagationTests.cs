@@ -66,6 +66,51 @@ public sealed class KafkaHeaderPropagationTests
         Assert.Equal(0, extracted.Baggage.Count);
     }
 
+    [Fact]
+    public void A_message_sent_again_without_other_headers_still_carries_one_context()
+    {
+        var headers = new Headers();
+        KafkaHeaderPropagation.Inject(Sampled, headers);
+        var retry = new ActivityContext(ActivityTraceId.CreateRandom(), ActivitySpanId.CreateRandom(), ActivityTraceFlags.Recorded);
+
+        KafkaHeaderPropagation.Inject(retry, headers);
+
+        var header = Assert.Single(headers);
+        Assert.Equal($"00-{retry.TraceId}-{retry.SpanId}-01", Encoding.ASCII.GetString(header.GetValueBytes()));
+    }
+
+    /// <summary>Without a whole context (no span, as outside any trace) nothing is written, and headers already there stay.</summary>
+    [Fact]
+    public void Without_a_whole_context_nothing_is_written()
+    {
+        var headers = new Headers { { "app", "kept"u8.ToArray() } };
+
+        KafkaHeaderPropagation.Inject(default, headers);
+        KafkaHeaderPropagation.Inject(new ActivityContext(Sampled.TraceId, default, ActivityTraceFlags.Recorded), headers);
+        KafkaHeaderPropagation.Inject(new ActivityContext(default, Sampled.SpanId, ActivityTraceFlags.Recorded), headers);
+
+        Assert.Equal(["app"], headers.Select(h => h.Key));
+        Assert.Throws<ArgumentNullException>(() => KafkaHeaderPropagation.Inject(Sampled, null!));
+    }
+
+    /// <summary>A trace state or baggage header without a value (Kafka allows it) is no trace state or baggage; the context is still read.</summary>
+    [Fact]
+    public void Trace_state_or_baggage_headers_without_a_value_are_ignored()
+    {
+        var headers = new Headers
+        {
+            { "traceparent", Encoding.ASCII.GetBytes($"00-{Sampled.TraceId}-{Sampled.SpanId}-01") },
+            { "tracestate", null },
+            { "baggage", null },
+        };
+
+        var extracted = KafkaHeaderPropagation.Extract(headers);
+
+        Assert.Equal((Sampled.TraceId, Sampled.SpanId), (extracted.ActivityContext.TraceId, extracted.ActivityContext.SpanId));
+        Assert.Null(extracted.ActivityContext.TraceState);
+        Assert.Equal(0, extracted.Baggage.Count);
+    }
+
     [Theory]
     [InlineData("vendor=value,other=1")]
     [InlineData("Invalid Key=1")]
@@ -120,7 +165,10 @@ public sealed class KafkaHeaderPropagationTests
     [InlineData("00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-02")]
     [InlineData("00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-05")]
     [InlineData("00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-ff")]
+    [InlineData("00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-09")]
+    [InlineData("00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-0a")]
     [InlineData("cc-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01-what-a-future-version-adds")]
+    [InlineData("cc-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01")]
     public void Reads_what_OpenTelemetry_reads(string traceparent) => AssertAgreesWithOpenTelemetry(traceparent, valid: true);
 
     [Theory]

@@ -8,6 +8,7 @@ using KafkaO11y.Kafka;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
 
 namespace KafkaO11y.Tests.Services;
 
@@ -110,6 +111,27 @@ public sealed class DeadLetterFailureTests : IDisposable
         var retries = _telemetry.LogsStartingWith($"Could not dead-letter {_topic} partition 0 offset 0 (injected: not acknowledged)");
         Assert.Equal(new[] { "100", "200", "400" }, retries.Select(r => r.FormattedMessage!.Split("trying again in ")[1].Split(' ')[0]));
         Assert.All(retries, r => Assert.Equal(LogLevel.Warning, r.LogLevel));
+    }
+
+    /// <summary>A message with no headers at all (a caller may pass one) is dead-lettered with only where it came from and why.</summary>
+    [Fact]
+    public async Task A_message_without_headers_is_dead_lettered_with_where_it_came_from_and_why()
+    {
+        using var producer = new ProducerBuilder<string, byte[]>(new ProducerConfig { BootstrapServers = _kafka.BootstrapServers }).Build();
+        var publisher = new KafkaDeadLetterPublisher(producer, NullLogger<KafkaDeadLetterPublisher>.Instance);
+        var failed = new ConsumeResult<string, byte[]>
+        {
+            TopicPartitionOffset = new TopicPartitionOffset(_topic, 0, 7),
+            Message = new Message<string, byte[]> { Key = "no-headers", Value = "v"u8.ToArray(), Headers = null },
+        };
+
+        await publisher.PublishAsync(failed, new InvalidMessageException("cannot be read"), CancellationToken.None);
+
+        var letter = Assert.Single(await ReadDeadLettersAsync(expected: 1));
+        Assert.Equal(
+            new[] { DeadLetterHeaders.SourceTopic, DeadLetterHeaders.SourcePartition, DeadLetterHeaders.SourceOffset, DeadLetterHeaders.ErrorType, DeadLetterHeaders.ErrorMessage },
+            letter.Message.Headers.Select(h => h.Key));
+        Assert.Equal(("7", "cannot be read"), (Header(letter, DeadLetterHeaders.SourceOffset), Header(letter, DeadLetterHeaders.ErrorMessage)));
     }
 
     private IHost StartConsumer(out ObservedProducer deadLetterProducer, params Exception[] deadLetterFaults)

@@ -115,6 +115,19 @@ public sealed class MessageProcessorTests : IDisposable
         Assert.Equal(0, stats.Snapshot("member").Duplicates);
     }
 
+    /// <summary>Processing a message takes the simulated work's time (Processing:DelayMilliseconds, changed at runtime).</summary>
+    [Fact]
+    public async Task Processing_takes_the_delay_it_is_set_to()
+    {
+        var (processor, control, _) = Create(new ProcessingOptions { DelayMilliseconds = 0 });
+        control.Update(new ProcessingUpdate(DelayMilliseconds: 300, FailureRate: null));
+        var clock = Stopwatch.StartNew();
+
+        await processor.ProcessAsync(Consumed(Body(new MessageBody(Guid.NewGuid(), 1, DateTimeOffset.UtcNow, "test", "slow")), offset: 0), CancellationToken.None);
+
+        Assert.True(clock.Elapsed >= TimeSpan.FromMilliseconds(290), $"processing took {clock.Elapsed.TotalMilliseconds:F0} ms; the delay is 300 ms");
+    }
+
     /// <summary>An injected failure rate fails about that share of messages, with a message that says it was injected.</summary>
     [Fact]
     public async Task A_failure_rate_fails_that_share_of_messages()

@@ -187,11 +187,9 @@ public sealed class CrashTests(FaultsAppFixture fixture, ITestOutputHelper outpu
 
     private static IEnumerable<KafkaO11y.Consumer.PartitionProgress> Partitions(Stats stats) => stats.Partitions.Where(p => p.Topic == Topic);
 
-    // One consumer, no rebalance: it got past every offset between its first and last of a partition.
     private static bool Processed(Stats stats, Published message) => Processed(stats, message.Partition, message.Offset);
 
-    private static bool Processed(Stats stats, int partition, long offset) =>
-        Partitions(stats).Any(p => p.Partition == partition && p.FirstOffset <= offset && offset <= p.LastOffset);
+    private static bool Processed(Stats stats, int partition, long offset) => stats.GotPast(Topic, partition, offset);
 
     private static string Describe(Stats stats, int partition) =>
         Partitions(stats).SingleOrDefault(p => p.Partition == partition) is { } p ? $"{p.FirstOffset} to {p.LastOffset}" : "none";
