@@ -1,4 +1,5 @@
 using System.Text.Json;
+using Xunit.Abstractions;
 
 namespace KafkaO11y.Tests.Mutation;
 
@@ -8,7 +9,7 @@ namespace KafkaO11y.Tests.Mutation;
 /// broker. Each mutant is a small bug; a file's score is the share of them its tests catch.
 /// </summary>
 [Collection(QuickMutationCollection.Name)]
-public sealed class QuickMutationTests
+public sealed class QuickMutationTests(ITestOutputHelper testOutput)
 {
     private const double MinimumScore = 85;
     private static readonly TimeSpan Timeout = TimeSpan.FromMinutes(20);
@@ -35,6 +36,7 @@ public sealed class QuickMutationTests
                 foreach (var (file, score, survivors) in Scores(report))
                 {
                     scores.Add($"{file}: {score:F1} %");
+                    testOutput.WriteLine($"{file}: {score:F1} %; not caught:\n  {string.Join("\n  ", survivors)}");
                     if (score < MinimumScore)
                     {
                         below.Add($"{file}: {score:F1} % (at least {MinimumScore} %); not caught:\n  {string.Join("\n  ", survivors)}");
