@@ -111,7 +111,8 @@ public static class KafkaHeaderPropagation
         }
         else
         {
-            context = traceParent is null ? default : ParseTraceParent(traceParent);
+            // No traceparent header is an empty span: default, as a malformed one.
+            context = ParseTraceParent(traceParent);
         }
 
         var baggage = hasBaggage ? Baggage.Extract(default, headers, GetHeader).Baggage : default;

@@ -19,8 +19,8 @@ internal static class KafkaProducerInstrumentation
             AddSendTags(activity, client, topic, message.Key as string);
         }
 
-        // Without a span of our own (not sampled, no listener), still pass on the caller's context.
-        var context = activity?.Context ?? Activity.Current?.Context ?? default;
+        // The send span, now current; without one (not sampled, no listener), the caller's context is passed on.
+        var context = Activity.Current?.Context ?? default;
         message.Headers ??= [];
         KafkaHeaderPropagation.Inject(context, message.Headers);
 

@@ -78,12 +78,18 @@ public sealed class KafkaInstrumentationTests : IDisposable
         using (var request = Caller.StartActivity("POST /messages", ActivityKind.Server))
         {
             requestTraceId = request!.TraceId;
-            sent = await Producer.ProduceAsync(_topic, new Message<string, byte[]> { Key = "key-1", Value = "{}"u8.ToArray() });
+            sent = await Producer.ProduceAsync(_topic, new Message<string, byte[]>
+            {
+                Key = "key-1",
+                Value = "{}"u8.ToArray(),
+                Headers = new Headers { { "app", "the sender's own"u8.ToArray() } },
+            });
         }
 
         var consumed = ConsumeOne();
         Assert.Equal(sent.TopicPartitionOffset, consumed.TopicPartitionOffset);
         Assert.True(consumed.Message.Headers.TryGetLastBytes("traceparent", out var traceparent));
+        Assert.Equal(["app", "traceparent"], consumed.Message.Headers.Select(h => h.Key));
 
         string? loggedTraceId = null;
         var logger = _host.Services.GetRequiredService<ILogger<KafkaInstrumentationTests>>();
@@ -166,6 +172,123 @@ public sealed class KafkaInstrumentationTests : IDisposable
         // keeps Baggage.Current in a holder shared with the caller, so ProcessAsync must restore it.
         Assert.Equal("worker", Baggage.GetBaggage("caller"));
         Assert.Null(Baggage.GetBaggage("tenant"));
+
+        // A caller without baggage: the producer's still arrives, and is gone afterwards.
+        Baggage.Current = default;
+        await Consumer.ProcessAsync(consumed, (_, _) =>
+        {
+            seen = (Baggage.GetBaggage("tenant"), Baggage.GetBaggage("caller"));
+            return Task.CompletedTask;
+        });
+        Assert.Equal(("blue", null), seen);
+        Assert.Equal(0, Baggage.Current.Count);
+
+        // A message without baggage: the caller's does not leak into its processing.
+        await Producer.ProduceAsync(_topic, new Message<string, byte[]> { Key = "key-3", Value = "{}"u8.ToArray() });
+        var withoutBaggage = ConsumeOne();
+        Baggage.Current = Baggage.Create(new Dictionary<string, string> { ["caller"] = "worker" });
+        await Consumer.ProcessAsync(withoutBaggage, (_, _) =>
+        {
+            seen = (Baggage.GetBaggage("tenant"), Baggage.GetBaggage("caller"));
+            return Task.CompletedTask;
+        });
+        Assert.Equal((null, null), seen);
+        Assert.Equal("worker", Baggage.GetBaggage("caller"));
+    }
+
+    [Fact]
+    public async Task Processing_refuses_missing_arguments()
+    {
+        await Producer.ProduceAsync(_topic, new Message<string, byte[]> { Key = "key-7", Value = "{}"u8.ToArray() });
+        var consumed = ConsumeOne();
+
+        await Assert.ThrowsAsync<ArgumentNullException>("consumer", () => KafkaConsumerInstrumentation.ProcessAsync(null!, consumed, (_, _) => Task.CompletedTask));
+        await Assert.ThrowsAsync<ArgumentNullException>("consumed", () => Consumer.ProcessAsync(null!, (_, _) => Task.CompletedTask));
+        await Assert.ThrowsAsync<ArgumentNullException>("process", () => Consumer.ProcessAsync(consumed, null!));
+    }
+
+    /// <summary>
+    /// A send with a delivery handler (Produce, not ProduceAsync): its span ends when Kafka answers,
+    /// with the partition and offset, or with Kafka's error as its status and error type when the
+    /// message is not delivered; the handler gets the report either way, and the caller's span stays
+    /// current after Produce returns.
+    /// </summary>
+    [Fact]
+    public async Task A_send_with_a_delivery_handler_ends_its_span_when_kafka_answers()
+    {
+        // Continuations off the clients' own threads: a test that disposed a client from its own delivery thread would wait for itself.
+        var delivered = new TaskCompletionSource<DeliveryReport<string, byte[]>>(TaskCreationOptions.RunContinuationsAsynchronously);
+        using (var caller = Caller.StartActivity("a caller"))
+        {
+            Producer.Produce(_topic, new Message<string, byte[]> { Key = "handled", Value = "{}"u8.ToArray() }, delivered.SetResult);
+            Assert.Same(caller, Activity.Current);
+        }
+
+        var report = await delivered.Task.WaitAsync(Timeout);
+
+        using var unreachable = new ProducerBuilder<string, byte[]>(new ProducerConfig
+        {
+            BootstrapServers = $"127.0.0.1:{ClosedPort()}",
+            MessageTimeoutMs = 1_000,
+        }).Build();
+        var failing = new InstrumentedProducer<string, byte[]>(unreachable, KafkaClientInfo.Unknown);
+        var undelivered = new TaskCompletionSource<DeliveryReport<string, byte[]>>(TaskCreationOptions.RunContinuationsAsynchronously);
+        failing.Produce(_topic, new Message<string, byte[]> { Key = "undelivered", Value = "{}"u8.ToArray() }, undelivered.SetResult);
+        var failedReport = await undelivered.Task.WaitAsync(Timeout);
+        FlushTelemetry();
+
+        Assert.False(report.Error.IsError);
+        var sent = Assert.Single(_spans, s => s.DisplayName == $"send {_topic}" && (string?)s.GetTagItem("messaging.kafka.message.key") == "handled");
+        Assert.Equal((report.Partition.Value.ToString(), report.Offset.Value), ((string?)sent.GetTagItem("messaging.destination.partition.id"), (long?)sent.GetTagItem("messaging.kafka.offset")));
+        Assert.Equal(ErrorCode.Local_MsgTimedOut, failedReport.Error.Code);
+        var failed = Assert.Single(_spans, s => s.DisplayName == $"send {_topic}" && (string?)s.GetTagItem("messaging.kafka.message.key") == "undelivered");
+        Assert.Equal((ActivityStatusCode.Error, "Local_MsgTimedOut", "Local_MsgTimedOut"), (failed.Status, failed.StatusDescription, (string?)failed.GetTagItem("error.type")));
+    }
+
+    /// <summary>Partition ids are strings, as the conventions say, beyond the first 256 partitions as well.</summary>
+    [Fact]
+    public async Task Partition_ids_past_255_are_written_as_they_are()
+    {
+        var manyPartitions = $"{_topic}-wide";
+        using var kafka = EmbeddedKafkaCluster.Start(brokers: 1, [new KafkaTopic(manyPartitions, Partitions: 300)]);
+        using var inner = new ProducerBuilder<string, byte[]>(new ProducerConfig { BootstrapServers = kafka.BootstrapServers }).Build();
+        var producer = new InstrumentedProducer<string, byte[]>(inner, KafkaClientInfo.Unknown);
+
+        foreach (var partition in new[] { 255, 256, 299 })
+        {
+            await producer.ProduceAsync(new TopicPartition(manyPartitions, partition), new Message<string, byte[]> { Key = $"{partition}", Value = "{}"u8.ToArray() });
+        }
+
+        FlushTelemetry();
+        Assert.Equal(["255", "256", "299"], _spans.Where(s => s.DisplayName == $"send {manyPartitions}").Select(s => (string?)s.GetTagItem("messaging.destination.partition.id")).Order());
+    }
+
+    /// <summary>A disposed producer is closed, and its librdkafka statistics stop being reported.</summary>
+    [Fact]
+    public async Task A_disposed_producer_stops_reporting_its_statistics()
+    {
+        await Producer.ProduceAsync(_topic, new Message<string, byte[]> { Key = "key-8", Value = "{}"u8.ToArray() });
+        var clientName = Producer.Name;
+        await Poll.UntilAsync(() =>
+        {
+            FlushTelemetry();
+            return ClientPoints("messaging.kafka.client.requests", clientName).Count > 0;
+        }, Timeout, "the producer's request statistics to be reported");
+
+        Producer.Dispose();
+        // Three statistics intervals: a producer still running would have reported again.
+        await Task.Delay(300);
+        _metrics.Clear();
+        FlushTelemetry();
+
+        Assert.Empty(ClientPoints("messaging.kafka.client.requests", clientName));
+    }
+
+    private static int ClosedPort()
+    {
+        using var listener = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, 0);
+        listener.Start();
+        return ((System.Net.IPEndPoint)listener.LocalEndpoint).Port;
     }
 
     [Fact]
@@ -266,10 +389,18 @@ public sealed class KafkaInstrumentationTests : IDisposable
         var failedSend = Assert.Single(_spans, s => s.DisplayName == $"send {_topic}" && s.Status == ActivityStatusCode.Error);
         Assert.Equal(failure.Error.Code.ToString(), failedSend.GetTagItem("error.type"));
         var failedProcess = Assert.Single(_spans, s => s.DisplayName == $"process {_topic}");
-        Assert.Equal(ActivityStatusCode.Error, failedProcess.Status);
+        Assert.Equal((ActivityStatusCode.Error, "cannot process"), (failedProcess.Status, failedProcess.StatusDescription));
         Assert.Equal(typeof(InvalidOperationException).FullName, failedProcess.GetTagItem("error.type"));
+        var exception = Assert.Single(failedProcess.Events, e => e.Name == "exception");
+        Assert.Equal("cannot process", exception.Tags.Single(t => t.Key == "exception.message").Value);
         Assert.Contains(Points("messaging.client.sent.messages"),
             p => Tag(p, "messaging.destination.name") == _topic && Tag(p, "error.type") == failure.Error.Code.ToString() && p.GetSumLong() == 1);
+
+        // Each failure is timed too, with its error type.
+        Assert.Equal(1, Points("messaging.client.operation.duration")
+            .Where(p => Tag(p, "messaging.destination.name") == _topic && Tag(p, "error.type") == failure.Error.Code.ToString()).Sum(p => p.GetHistogramCount()));
+        Assert.Equal(1, Points("messaging.process.duration")
+            .Where(p => Tag(p, "messaging.destination.name") == _topic && Tag(p, "error.type") == typeof(InvalidOperationException).FullName).Sum(p => p.GetHistogramCount()));
     }
 
     /// <summary>
@@ -449,7 +580,12 @@ public sealed class KafkaInstrumentationTests : IDisposable
 
     private ConsumeResult<string, byte[]> ConsumeOne()
     {
-        Consumer.Subscribe(_topic);
+        // Once: subscribing again would start a rebalance.
+        if (Consumer.Subscription.Count == 0)
+        {
+            Consumer.Subscribe(_topic);
+        }
+
         var deadline = Stopwatch.StartNew();
         while (deadline.Elapsed < Timeout)
         {
