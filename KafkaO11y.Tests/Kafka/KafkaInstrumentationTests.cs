@@ -265,7 +265,7 @@ public sealed class KafkaInstrumentationTests : IDisposable
 
     /// <summary>A disposed producer is closed, and its librdkafka statistics stop being reported.</summary>
     [Fact]
-    public async Task A_disposed_producer_stops_reporting_its_statistics()
+    public async Task A_disposed_producer_is_closed_and_stops_reporting_its_statistics()
     {
         await Producer.ProduceAsync(_topic, new Message<string, byte[]> { Key = "key-8", Value = "{}"u8.ToArray() });
         var clientName = Producer.Name;
@@ -282,6 +282,7 @@ public sealed class KafkaInstrumentationTests : IDisposable
         FlushTelemetry();
 
         Assert.Empty(ClientPoints("messaging.kafka.client.requests", clientName));
+        Assert.Throws<ObjectDisposedException>(() => Producer.Flush(TimeSpan.Zero));
     }
 
     private static int ClosedPort()
