@@ -25,9 +25,7 @@ public sealed class KafkaInstrumentationTests : IDisposable
     // start, per topic, so another test's messages must not land in this test's series.
     private readonly string _topic = $"instrumentation-test-{Guid.NewGuid():N}";
     private readonly EmbeddedKafkaCluster _kafka;
-    private readonly List<Activity> _spans = [];
-    private readonly List<Metric> _metrics = [];
-    private readonly List<LogRecord> _logs = [];
+    private readonly CapturedTelemetry _telemetry = new();
     private readonly IHost _host;
 
     // A span of the test itself, standing in for the Producer's HTTP request.
@@ -48,20 +46,8 @@ public sealed class KafkaInstrumentationTests : IDisposable
         builder.Configuration["Kafka:Consumer:AutoCommitIntervalMs"] = "100";
         builder.AddKafkaProducer<string, byte[]>("kafka");
         builder.AddKafkaConsumer<string, byte[]>("kafka");
-        builder.Logging.AddOpenTelemetry(logging =>
-        {
-            logging.IncludeFormattedMessage = true;
-            logging.AddInMemoryExporter(_logs);
-        });
-        builder.Services.AddOpenTelemetry()
-            .WithTracing(tracing => tracing
-                // OpenTelemetry's default: every new trace recorded, a child sampled as its parent was.
-                .SetSampler(new ParentBasedSampler(new AlwaysOnSampler()))
-                .AddSource(Caller.Name)
-                .AddInMemoryExporter(_spans))
-            // AddKafkaProducer and AddKafkaConsumer add the integration's own source and meter.
-            .WithMetrics(metrics => metrics
-                .AddInMemoryExporter(_metrics));
+        // AddKafkaProducer and AddKafkaConsumer add the integration's own source and meter.
+        _telemetry.AddTo(builder, Caller.Name);
         _host = builder.Build();
         _host.Start();
     }
@@ -101,8 +87,8 @@ public sealed class KafkaInstrumentationTests : IDisposable
         });
         FlushTelemetry();
 
-        var send = Assert.Single(_spans, s => s.DisplayName == $"send {_topic}");
-        var process = Assert.Single(_spans, s => s.DisplayName == $"process {_topic}");
+        var send = Assert.Single(_telemetry.Spans, s => s.DisplayName == $"send {_topic}");
+        var process = Assert.Single(_telemetry.Spans, s => s.DisplayName == $"process {_topic}");
 
         // One trace: request -> send -> process.
         Assert.Equal(requestTraceId, send.TraceId);
@@ -144,7 +130,7 @@ public sealed class KafkaInstrumentationTests : IDisposable
 
         // The log line written while processing belongs to the processing span.
         Assert.Equal(process.TraceId.ToString(), loggedTraceId);
-        var log = Assert.Single(_logs, l => l.FormattedMessage?.StartsWith("Processing offset", StringComparison.Ordinal) == true
+        var log = Assert.Single(_telemetry.Logs, l => l.FormattedMessage?.StartsWith("Processing offset", StringComparison.Ordinal) == true
             || l.Body?.StartsWith("Processing offset", StringComparison.Ordinal) == true);
         Assert.Equal(process.TraceId, log.TraceId);
         Assert.Equal(process.SpanId, log.SpanId);
@@ -228,7 +214,7 @@ public sealed class KafkaInstrumentationTests : IDisposable
 
         using var unreachable = new ProducerBuilder<string, byte[]>(new ProducerConfig
         {
-            BootstrapServers = $"127.0.0.1:{ClosedPort()}",
+            BootstrapServers = $"127.0.0.1:{ClosedPort.Next()}",
             MessageTimeoutMs = 1_000,
         }).Build();
         var failing = new InstrumentedProducer<string, byte[]>(unreachable, KafkaClientInfo.Unknown);
@@ -238,10 +224,10 @@ public sealed class KafkaInstrumentationTests : IDisposable
         FlushTelemetry();
 
         Assert.False(report.Error.IsError);
-        var sent = Assert.Single(_spans, s => s.DisplayName == $"send {_topic}" && (string?)s.GetTagItem("messaging.kafka.message.key") == "handled");
+        var sent = Assert.Single(_telemetry.Spans, s => s.DisplayName == $"send {_topic}" && (string?)s.GetTagItem("messaging.kafka.message.key") == "handled");
         Assert.Equal((report.Partition.Value.ToString(), report.Offset.Value), ((string?)sent.GetTagItem("messaging.destination.partition.id"), (long?)sent.GetTagItem("messaging.kafka.offset")));
         Assert.Equal(ErrorCode.Local_MsgTimedOut, failedReport.Error.Code);
-        var failed = Assert.Single(_spans, s => s.DisplayName == $"send {_topic}" && (string?)s.GetTagItem("messaging.kafka.message.key") == "undelivered");
+        var failed = Assert.Single(_telemetry.Spans, s => s.DisplayName == $"send {_topic}" && (string?)s.GetTagItem("messaging.kafka.message.key") == "undelivered");
         Assert.Equal((ActivityStatusCode.Error, "Local_MsgTimedOut", "Local_MsgTimedOut"), (failed.Status, failed.StatusDescription, (string?)failed.GetTagItem("error.type")));
     }
 
@@ -260,7 +246,7 @@ public sealed class KafkaInstrumentationTests : IDisposable
         }
 
         FlushTelemetry();
-        Assert.Equal(["255", "256", "299"], _spans.Where(s => s.DisplayName == $"send {manyPartitions}").Select(s => (string?)s.GetTagItem("messaging.destination.partition.id")).Order());
+        Assert.Equal(["255", "256", "299"], _telemetry.Spans.Where(s => s.DisplayName == $"send {manyPartitions}").Select(s => (string?)s.GetTagItem("messaging.destination.partition.id")).Order());
     }
 
     /// <summary>A disposed producer is closed, and its librdkafka statistics stop being reported.</summary>
@@ -278,18 +264,11 @@ public sealed class KafkaInstrumentationTests : IDisposable
         Producer.Dispose();
         // Three statistics intervals: a producer still running would have reported again.
         await Task.Delay(300);
-        _metrics.Clear();
+        _telemetry.ClearMetrics();
         FlushTelemetry();
 
         Assert.Empty(ClientPoints("messaging.kafka.client.requests", clientName));
         Assert.Throws<ObjectDisposedException>(() => Producer.Flush(TimeSpan.Zero));
-    }
-
-    private static int ClosedPort()
-    {
-        using var listener = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, 0);
-        listener.Start();
-        return ((System.Net.IPEndPoint)listener.LocalEndpoint).Port;
     }
 
     [Fact]
@@ -311,8 +290,8 @@ public sealed class KafkaInstrumentationTests : IDisposable
         {
             Consumer.Consume(TimeSpan.FromMilliseconds(50));
             FlushTelemetry();
-            return _metrics.Any(m => m.Name == "messaging.kafka.consumer.lag")
-                && _metrics.Any(m => m.Name == "messaging.kafka.client.broker.rtt.average");
+            return _telemetry.Metrics.Any(m => m.Name == "messaging.kafka.consumer.lag")
+                && _telemetry.Metrics.Any(m => m.Name == "messaging.kafka.client.broker.rtt.average");
         }, Timeout, "the consumer's lag and broker round-trip statistics to be reported");
 
         Assert.Equal(1, MessagesCounted("messaging.client.sent.messages"));
@@ -367,7 +346,7 @@ public sealed class KafkaInstrumentationTests : IDisposable
         Assert.False(processing.Recorded);
 
         FlushTelemetry();
-        Assert.DoesNotContain(_spans, span => span.TraceId == upstream.TraceId);
+        Assert.DoesNotContain(_telemetry.Spans, span => span.TraceId == upstream.TraceId);
         Assert.Equal(1, MessagesCounted("messaging.client.sent.messages"));
         Assert.Equal(1, MessagesCounted("messaging.client.consumed.messages"));
         AssertHistogram("messaging.client.operation.duration", "s", expectedCount: 1);
@@ -387,9 +366,9 @@ public sealed class KafkaInstrumentationTests : IDisposable
             Consumer.ProcessAsync(consumed, (_, _) => throw new InvalidOperationException("cannot process")));
         FlushTelemetry();
 
-        var failedSend = Assert.Single(_spans, s => s.DisplayName == $"send {_topic}" && s.Status == ActivityStatusCode.Error);
+        var failedSend = Assert.Single(_telemetry.Spans, s => s.DisplayName == $"send {_topic}" && s.Status == ActivityStatusCode.Error);
         Assert.Equal(failure.Error.Code.ToString(), failedSend.GetTagItem("error.type"));
-        var failedProcess = Assert.Single(_spans, s => s.DisplayName == $"process {_topic}");
+        var failedProcess = Assert.Single(_telemetry.Spans, s => s.DisplayName == $"process {_topic}");
         Assert.Equal((ActivityStatusCode.Error, "cannot process"), (failedProcess.Status, failedProcess.StatusDescription));
         Assert.Equal(typeof(InvalidOperationException).FullName, failedProcess.GetTagItem("error.type"));
         var exception = Assert.Single(failedProcess.Events, e => e.Name == "exception");
@@ -425,7 +404,7 @@ public sealed class KafkaInstrumentationTests : IDisposable
 
         Assert.NotNull(thrown);
         Assert.IsNotType<ProduceException<string, byte[]>>(thrown);
-        var send = Assert.Single(_spans, s => s.DisplayName == $"send {_topic}");
+        var send = Assert.Single(_telemetry.Spans, s => s.DisplayName == $"send {_topic}");
         Assert.Equal(ActivityStatusCode.Error, send.Status);
         Assert.Equal(thrown.GetType().FullName, send.GetTagItem("error.type"));
         Assert.Contains(Points("messaging.client.sent.messages"),
@@ -459,7 +438,7 @@ public sealed class KafkaInstrumentationTests : IDisposable
                 FlushTelemetry();
                 return ClientErrors().Any(l => brokerGone.Contains(Code(l)));
             }, Timeout, () => "the clients to log that the broker is gone; their last log records: "
-                + string.Join(" | ", _logs.ToList().Where(l => l.CategoryName == "KafkaO11y.Kafka").Select(l => $"{l.LogLevel} {l.FormattedMessage}").TakeLast(10)));
+                + string.Join(" | ", _telemetry.Logs.ToList().Where(l => l.CategoryName == "KafkaO11y.Kafka").Select(l => $"{l.LogLevel} {l.FormattedMessage}").TakeLast(10)));
         }
         finally
         {
@@ -473,7 +452,7 @@ public sealed class KafkaInstrumentationTests : IDisposable
         static string? Code(LogRecord record) => record.Attributes?.FirstOrDefault(a => a.Key == "Code").Value?.ToString();
 
         IEnumerable<LogRecord> ClientErrors() =>
-            _logs.Where(l => l.CategoryName == "KafkaO11y.Kafka" && l.LogLevel >= LogLevel.Error).ToList();
+            _telemetry.Logs.Where(l => l.CategoryName == "KafkaO11y.Kafka" && l.LogLevel >= LogLevel.Error).ToList();
     }
 
     /// <summary>
@@ -492,11 +471,11 @@ public sealed class KafkaInstrumentationTests : IDisposable
         {
             Producer.Poll(TimeSpan.FromMilliseconds(50));
             FlushTelemetry();
-            return _logs.ToList().Any(IsFatal);
+            return _telemetry.Logs.ToList().Any(IsFatal);
         }, Timeout, () => "the producer to log the fatal error; its last log records: "
-            + string.Join(" | ", _logs.ToList().Where(l => l.CategoryName == KafkaClientLogging.Category).Select(l => $"{l.LogLevel} {l.FormattedMessage}").TakeLast(10)));
+            + string.Join(" | ", _telemetry.Logs.ToList().Where(l => l.CategoryName == KafkaClientLogging.Category).Select(l => $"{l.LogLevel} {l.FormattedMessage}").TakeLast(10)));
 
-        var fatal = _logs.ToList().First(IsFatal);
+        var fatal = _telemetry.Logs.ToList().First(IsFatal);
         Assert.Equal(LogLevel.Critical, fatal.LogLevel);
         Assert.Contains("raised by the test", fatal.FormattedMessage);
 
@@ -525,11 +504,11 @@ public sealed class KafkaInstrumentationTests : IDisposable
         {
             Consumer.Consume(TimeSpan.FromMilliseconds(50));
             FlushTelemetry();
-            return _metrics.Any(m => m.Name == "messaging.kafka.client.requests")
-                && _logs.Count(IsSkippedDocument) == 2;
+            return _telemetry.Metrics.Any(m => m.Name == "messaging.kafka.client.requests")
+                && _telemetry.Logs.Count(IsSkippedDocument) == 2;
         }, Timeout, "the good statistics to be reported and the two bad documents to be logged");
 
-        Assert.Contains(_logs.Where(IsSkippedDocument), l => l.LogLevel == LogLevel.Warning && l.FormattedMessage!.Contains("msg_size", StringComparison.Ordinal));
+        Assert.Contains(_telemetry.Logs.Where(IsSkippedDocument), l => l.LogLevel == LogLevel.Warning && l.FormattedMessage!.Contains("msg_size", StringComparison.Ordinal));
         Assert.Empty(ClientPoints("messaging.kafka.client.requests", "instrumentation-test-consumer#consumer-99"));
 
         static bool IsSkippedDocument(LogRecord log) =>
@@ -554,7 +533,7 @@ public sealed class KafkaInstrumentationTests : IDisposable
         }, Timeout, "the consumer's request statistics to be reported");
 
         Consumer.Close();
-        _metrics.Clear();
+        _telemetry.ClearMetrics();
         FlushTelemetry();
 
         Assert.Empty(ClientPoints("messaging.kafka.client.requests", clientName));
@@ -562,22 +541,8 @@ public sealed class KafkaInstrumentationTests : IDisposable
     }
 
     /// <summary>The points of a metric reported for one client, over every export since the last clear.</summary>
-    private List<MetricPoint> ClientPoints(string name, string clientName)
-    {
-        var points = new List<MetricPoint>();
-        foreach (var metric in _metrics.Where(m => m.Name == name))
-        {
-            foreach (ref readonly var point in metric.GetMetricPoints())
-            {
-                if (Tag(point, "messaging.client.id") == clientName)
-                {
-                    points.Add(point);
-                }
-            }
-        }
-
-        return points;
-    }
+    private List<MetricPoint> ClientPoints(string name, string clientName) =>
+        [.. _telemetry.Metrics.Where(m => m.Name == name).SelectMany(CapturedTelemetry.Points).Where(p => Tag(p, "messaging.client.id") == clientName)];
 
     private ConsumeResult<string, byte[]> ConsumeOne()
     {
@@ -600,26 +565,11 @@ public sealed class KafkaInstrumentationTests : IDisposable
         throw new TimeoutException($"No message consumed from {_topic} within {Timeout}.");
     }
 
-    private void FlushTelemetry()
-    {
-        _host.Services.GetRequiredService<TracerProvider>().ForceFlush();
-        _metrics.Clear();
-        _host.Services.GetRequiredService<MeterProvider>().ForceFlush();
-        _host.Services.GetRequiredService<LoggerProvider>().ForceFlush();
-    }
+    private void FlushTelemetry() => _telemetry.Flush(_host);
 
-    private Metric Metric(string name) => _metrics.Last(m => m.Name == name);
+    private Metric Metric(string name) => _telemetry.Metrics.Last(m => m.Name == name);
 
-    private List<MetricPoint> Points(string name)
-    {
-        var points = new List<MetricPoint>();
-        foreach (ref readonly var point in Metric(name).GetMetricPoints())
-        {
-            points.Add(point);
-        }
-
-        return points;
-    }
+    private IReadOnlyList<MetricPoint> Points(string name) => CapturedTelemetry.Points(Metric(name));
 
     /// <summary>A message counter's count for this test's topic.</summary>
     private long MessagesCounted(string name) =>
@@ -635,18 +585,7 @@ public sealed class KafkaInstrumentationTests : IDisposable
         return points.Sum(p => p.GetHistogramSum());
     }
 
-    private static string? Tag(MetricPoint point, string key)
-    {
-        foreach (var tag in point.Tags)
-        {
-            if (tag.Key == key)
-            {
-                return tag.Value?.ToString();
-            }
-        }
-
-        return null;
-    }
+    private static string? Tag(MetricPoint point, string key) => CapturedTelemetry.Tag(point, key);
 
     private int BootstrapPort => int.Parse(_kafka.BootstrapServers.Split(',')[0].Split(':')[1], System.Globalization.CultureInfo.InvariantCulture);
 

@@ -97,7 +97,7 @@ public sealed class ConsumerWorkerTests : IDisposable
         await SendAsync(Valid(), key: "valid", sender: validSender);
         await Poll.UntilAsync(CommittedAsync, committed => committed == 3, Timeout, "the next message to be processed");
 
-        var letters = await ReadDeadLettersAsync(expected: 2);
+        var letters = TopicReader.Read(_kafka.BootstrapServers, MessageTopics.DeadLetterOf(_topic), expected: 2, Timeout);
         var malformed = letters.Single(l => l.Message.Key == "malformed");
         Assert.Equal("not JSON", Encoding.UTF8.GetString(malformed.Message.Value));
         Assert.Equal((typeof(InvalidMessageException).FullName, "0"), (Header(malformed, DeadLetterHeaders.ErrorType), Header(malformed, DeadLetterHeaders.SourceOffset)));
@@ -202,29 +202,6 @@ public sealed class ConsumerWorkerTests : IDisposable
     {
         var consumer = _consumer.Services.GetRequiredService<IConsumer<string, byte[]>>();
         return Task.FromResult(consumer.Committed([new TopicPartition(_topic, 0)], TimeSpan.FromSeconds(5)).Single().Offset.Value);
-    }
-
-    private async Task<List<ConsumeResult<string, byte[]>>> ReadDeadLettersAsync(int expected)
-    {
-        using var reader = new ConsumerBuilder<string, byte[]>(new ConsumerConfig
-        {
-            BootstrapServers = _kafka.BootstrapServers,
-            GroupId = $"{_topic}-reader",
-            AutoOffsetReset = AutoOffsetReset.Earliest,
-        }).Build();
-        reader.Subscribe(MessageTopics.DeadLetterOf(_topic));
-        var letters = new List<ConsumeResult<string, byte[]>>();
-        await Poll.UntilAsync(() =>
-        {
-            if (reader.Consume(TimeSpan.FromMilliseconds(200)) is { } letter)
-            {
-                letters.Add(letter);
-            }
-
-            return letters.Count >= expected;
-        }, Timeout, () => $"{expected} dead letters; {letters.Count} arrived");
-        reader.Close();
-        return letters;
     }
 
     private static string? Header(ConsumeResult<string, byte[]> letter, string key) =>

@@ -61,7 +61,7 @@ public sealed class DeadLetterFailureTests : IDisposable
         }
 
         // The poison message is offset 0: its dead letter, then every message processed and committed.
-        var deadLetters = await ReadDeadLettersAsync(expected: 1);
+        var deadLetters = ReadDeadLetters();
         var letter = Assert.Single(deadLetters);
         Assert.Equal("0", Header(letter, DeadLetterHeaders.SourceOffset));
         Assert.Equal("not JSON", Encoding.UTF8.GetString(letter.Message.Value));
@@ -97,7 +97,7 @@ public sealed class DeadLetterFailureTests : IDisposable
         using var producer = new ProducerBuilder<string, byte[]>(new ProducerConfig { BootstrapServers = _kafka.BootstrapServers }).Build();
         await producer.ProduceAsync(_topic, new Message<string, byte[]> { Key = "poison", Value = "not JSON"u8.ToArray() });
 
-        var letter = Assert.Single(await ReadDeadLettersAsync(expected: 1));
+        var letter = Assert.Single(ReadDeadLetters());
         Assert.Equal("0", Header(letter, DeadLetterHeaders.SourceOffset));
         var sends = deadLetterProducer.Sends;
         Assert.Equal(4, sends.Count);
@@ -127,7 +127,7 @@ public sealed class DeadLetterFailureTests : IDisposable
 
         await publisher.PublishAsync(failed, new InvalidMessageException("cannot be read"), CancellationToken.None);
 
-        var letter = Assert.Single(await ReadDeadLettersAsync(expected: 1));
+        var letter = Assert.Single(ReadDeadLetters());
         Assert.Equal(
             new[] { DeadLetterHeaders.SourceTopic, DeadLetterHeaders.SourcePartition, DeadLetterHeaders.SourceOffset, DeadLetterHeaders.ErrorType, DeadLetterHeaders.ErrorMessage },
             letter.Message.Headers.Select(h => h.Key));
@@ -150,39 +150,9 @@ public sealed class DeadLetterFailureTests : IDisposable
         return host;
     }
 
-    private async Task<List<ConsumeResult<string, byte[]>>> ReadDeadLettersAsync(int expected)
-    {
-        using var reader = new ConsumerBuilder<string, byte[]>(new ConsumerConfig
-        {
-            BootstrapServers = _kafka.BootstrapServers,
-            GroupId = $"{_topic}-reader",
-            AutoOffsetReset = AutoOffsetReset.Earliest,
-        }).Build();
-        reader.Subscribe(MessageTopics.DeadLetterOf(_topic));
-        var letters = new List<ConsumeResult<string, byte[]>>();
-        var deadline = DateTime.UtcNow + Timeout;
-        while (DateTime.UtcNow < deadline && letters.Count < expected)
-        {
-            if (reader.Consume(TimeSpan.FromMilliseconds(200)) is { } letter)
-            {
-                letters.Add(letter);
-            }
-        }
-
-        Assert.True(letters.Count == expected, $"{letters.Count} of {expected} dead letters after {Timeout.TotalSeconds} s: the poison message was lost");
-        // Nothing more arrives (no duplicate dead letter) within a few more seconds.
-        var deadlineForMore = DateTime.UtcNow + TimeSpan.FromSeconds(3);
-        while (DateTime.UtcNow < deadlineForMore)
-        {
-            if (reader.Consume(TimeSpan.FromMilliseconds(200)) is { } extra)
-            {
-                letters.Add(extra);
-            }
-        }
-
-        reader.Close();
-        return letters;
-    }
+    // Nothing more arrives (no second copy) within a few more seconds.
+    private List<ConsumeResult<string, byte[]>> ReadDeadLetters() =>
+        TopicReader.Read(_kafka.BootstrapServers, MessageTopics.DeadLetterOf(_topic), expected: 1, Timeout, thenWatch: TimeSpan.FromSeconds(3));
 
     private static string? Header(ConsumeResult<string, byte[]> letter, string key) =>
         letter.Message.Headers.TryGetLastBytes(key, out var value) ? Encoding.UTF8.GetString(value) : null;

@@ -1,5 +1,3 @@
-using System.Net;
-using System.Net.Sockets;
 using KafkaO11y.Contracts;
 using KafkaO11y.Kafka;
 using KafkaO11y.Producer;
@@ -22,7 +20,7 @@ public sealed class MessageGeneratorTests
     public async Task Without_acknowledgements_the_generator_has_at_most_1000_sends_in_flight()
     {
         var builder = Host.CreateApplicationBuilder();
-        builder.Configuration["ConnectionStrings:kafka"] = $"127.0.0.1:{ClosedPort()}";
+        builder.Configuration["ConnectionStrings:kafka"] = $"127.0.0.1:{ClosedPort.Next()}";
         // Longer than the test: no send is answered, not even with a time-out.
         builder.Configuration["Kafka:Producer:MessageTimeoutMs"] = "120000";
         builder.AddKafkaProducer<string, byte[]>("kafka");
@@ -49,12 +47,5 @@ public sealed class MessageGeneratorTests
         {
             await generator.StopAsync(CancellationToken.None);
         }
-    }
-
-    private static int ClosedPort()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
     }
 }

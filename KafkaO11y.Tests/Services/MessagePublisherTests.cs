@@ -45,7 +45,7 @@ public sealed class MessagePublisherTests : IDisposable
         var unkeyed = await publisher.PublishAsync("second", key: null, CancellationToken.None);
         var after = DateTimeOffset.UtcNow;
 
-        var messages = Read(expected: 2);
+        var messages = TopicReader.Read(_kafka.BootstrapServers, _topic, expected: 2, Timeout);
         foreach (var (published, payload, key) in new[] { (keyed, "first", "chosen-key"), (unkeyed, "second", unkeyed.Id.ToString()) })
         {
             var message = Assert.Single(messages, m => m.TopicPartitionOffset == new TopicPartitionOffset(_topic, published.Partition, published.Offset));
@@ -73,7 +73,7 @@ public sealed class MessagePublisherTests : IDisposable
 
         Assert.Equal(2, copies.Count);
         Assert.Equal(copies[0] with { Offset = 0 }, copies[1] with { Offset = 0 });
-        var messages = Read(expected: 2).OrderBy(m => m.Offset.Value).ToList();
+        var messages = TopicReader.Read(_kafka.BootstrapServers, _topic, expected: 2, Timeout).OrderBy(m => m.Offset.Value).ToList();
         Assert.Equal(copies.Select(c => c.Offset), messages.Select(m => m.Offset.Value));
         Assert.Equal(messages[0].Message.Value, messages[1].Message.Value);
         Assert.Equal(messages[0].Message.Timestamp, messages[1].Message.Timestamp);
@@ -100,7 +100,7 @@ public sealed class MessagePublisherTests : IDisposable
             published.Add(await publisher.PublishPoisonAsync(index, CancellationToken.None));
         }
 
-        var messages = Read(expected: 5);
+        var messages = TopicReader.Read(_kafka.BootstrapServers, _topic, expected: 5, Timeout);
         string[] kinds = ["not-json", "missing-fields", "null-value", "oversized", "not-json"];
         for (var index = 0; index < kinds.Length; index++)
         {
@@ -146,30 +146,6 @@ public sealed class MessagePublisherTests : IDisposable
         var host = builder.Build();
         host.Start();
         return host;
-    }
-
-    private List<ConsumeResult<string, byte[]>> Read(int expected)
-    {
-        using var reader = new ConsumerBuilder<string, byte[]>(new ConsumerConfig
-        {
-            BootstrapServers = _kafka.BootstrapServers,
-            GroupId = $"{_topic}-reader",
-            AutoOffsetReset = AutoOffsetReset.Earliest,
-        }).Build();
-        reader.Subscribe(_topic);
-        var messages = new List<ConsumeResult<string, byte[]>>();
-        var deadline = DateTime.UtcNow + Timeout;
-        while (messages.Count < expected && DateTime.UtcNow < deadline)
-        {
-            if (reader.Consume(TimeSpan.FromMilliseconds(200)) is { } message)
-            {
-                messages.Add(message);
-            }
-        }
-
-        reader.Close();
-        Assert.True(messages.Count == expected, $"{messages.Count} of {expected} messages read back from {_topic}");
-        return messages;
     }
 
     public void Dispose() => _kafka.Dispose();

@@ -20,8 +20,11 @@ internal sealed class CapturedTelemetry
     private readonly List<Metric> _metrics = [];
     private readonly List<LogRecord> _logs = [];
 
-    /// <summary>Exports the host's telemetry here; every new trace recorded, a child sampled as its parent was.</summary>
-    public void AddTo(IHostApplicationBuilder builder)
+    /// <summary>
+    /// Exports the host's telemetry here, with the spans of <paramref name="sources"/> besides the
+    /// integration's; every new trace recorded, a child sampled as its parent was (OpenTelemetry's default).
+    /// </summary>
+    public void AddTo(IHostApplicationBuilder builder, params string[] sources)
     {
         builder.Logging.AddOpenTelemetry(logging =>
         {
@@ -29,7 +32,7 @@ internal sealed class CapturedTelemetry
             logging.AddInMemoryExporter(_logs);
         });
         builder.Services.AddOpenTelemetry()
-            .WithTracing(tracing => tracing.SetSampler(new ParentBasedSampler(new AlwaysOnSampler())).AddInMemoryExporter(_spans))
+            .WithTracing(tracing => tracing.SetSampler(new ParentBasedSampler(new AlwaysOnSampler())).AddSource(sources).AddInMemoryExporter(_spans))
             .WithMetrics(metrics => metrics.AddInMemoryExporter(_metrics));
     }
 
@@ -37,30 +40,56 @@ internal sealed class CapturedTelemetry
 
     public IReadOnlyList<LogRecord> Logs => _logs.ToArray();
 
+    /// <summary>The metrics of the last collection (<see cref="Flush"/>).</summary>
+    public IReadOnlyList<Metric> Metrics => _metrics.ToArray();
+
+    /// <summary>Exports what the host has ended or recorded so far; the metrics then are only this collection's.</summary>
+    public void Flush(IHost host)
+    {
+        host.Services.GetRequiredService<TracerProvider>().ForceFlush();
+        _metrics.Clear();
+        host.Services.GetRequiredService<MeterProvider>().ForceFlush();
+        host.Services.GetRequiredService<LoggerProvider>().ForceFlush();
+    }
+
+    /// <summary>Forgets the metrics collected so far, so that only a later collection's are read.</summary>
+    public void ClearMetrics() => _metrics.Clear();
+
     /// <summary>The sum of a counter's points whose tags include all of <paramref name="tags"/>, collected now.</summary>
     public long CounterSum(IHost host, string name, params (string Key, string Value)[] tags)
     {
         _metrics.Clear();
         host.Services.GetRequiredService<MeterProvider>().ForceFlush();
-        long sum = 0;
-        foreach (var metric in _metrics.ToArray().Where(m => m.Name == name))
-        {
-            foreach (ref readonly var point in metric.GetMetricPoints())
-            {
-                var pointTags = new Dictionary<string, string?>();
-                foreach (var tag in point.Tags)
-                {
-                    pointTags[tag.Key] = tag.Value?.ToString();
-                }
+        return Metrics.Where(m => m.Name == name)
+            .SelectMany(Points)
+            .Where(point => tags.All(t => Tag(point, t.Key) == t.Value))
+            .Sum(point => point.GetSumLong());
+    }
 
-                if (tags.All(t => pointTags.GetValueOrDefault(t.Key) == t.Value))
-                {
-                    sum += point.GetSumLong();
-                }
+    /// <summary>A metric's points, one per set of tags.</summary>
+    public static IReadOnlyList<MetricPoint> Points(Metric metric)
+    {
+        var points = new List<MetricPoint>();
+        foreach (ref readonly var point in metric.GetMetricPoints())
+        {
+            points.Add(point);
+        }
+
+        return points;
+    }
+
+    /// <summary>A point's value of the tag <paramref name="key"/>, as text.</summary>
+    public static string? Tag(MetricPoint point, string key)
+    {
+        foreach (var tag in point.Tags)
+        {
+            if (tag.Key == key)
+            {
+                return tag.Value?.ToString();
             }
         }
 
-        return sum;
+        return null;
     }
 
     /// <summary>The log records whose formatted message starts with <paramref name="prefix"/>.</summary>
