@@ -55,7 +55,7 @@ public sealed partial class KafkaDeadLetterPublisher(IProducer<string, byte[]> p
                     Timestamp = failed.Message.Timestamp,
                 }, cancellationToken).ConfigureAwait(false);
 
-                KafkaTelemetry.DeadLetteredMessages.Add(1, new TagList
+                ConsumerTelemetry.DeadLetteredMessages.Add(1, new TagList
                 {
                     { MessagingAttributes.System, MessagingAttributes.KafkaSystem },
                     { MessagingAttributes.DestinationName, failed.Topic },

@@ -78,7 +78,7 @@ public sealed partial class MessageProcessor(
     private void Duplicate(MessageBody body, string topic, int partition, long offset, long processedAt)
     {
         var partitionId = partition.ToString(CultureInfo.InvariantCulture);
-        KafkaTelemetry.DuplicateMessages.Add(1, new TagList
+        ConsumerTelemetry.DuplicateMessages.Add(1, new TagList
         {
             { MessagingAttributes.System, MessagingAttributes.KafkaSystem },
             { MessagingAttributes.DestinationName, topic },

@@ -1,5 +1,7 @@
-using KafkaO11y.Kafka;
 using KafkaO11y.Contracts;
+using KafkaO11y.Kafka;
+using OpenTelemetry;
+using OpenTelemetry.Metrics;
 
 namespace KafkaO11y.Consumer;
 
@@ -7,7 +9,7 @@ public static class ProcessingServiceExtensions
 {
     /// <summary>
     /// The Consumer's work: the group member that consumes, processes and dead-letters, with its
-    /// settings, its figures and its runtime control. Kafka clients are registered by the caller.
+    /// settings, its figures, its metrics and its runtime control. Kafka clients are registered by the caller.
     /// </summary>
     public static IHostApplicationBuilder AddMessageProcessing(this IHostApplicationBuilder builder)
     {
@@ -18,6 +20,7 @@ public static class ProcessingServiceExtensions
         builder.Services.AddSingleton<ProcessingControl>();
         builder.Services.AddSingleton<MessageProcessor>();
         builder.Services.AddHostedService<ConsumerWorker>();
+        builder.Services.AddOpenTelemetry().WithMetrics(metrics => metrics.AddMeter(ConsumerTelemetry.MeterName));
         return builder;
     }
 }

@@ -1,12 +1,13 @@
 using Confluent.Kafka;
 using KafkaO11y.Consumer;
+using KafkaO11y.Kafka;
 
 var builder = WebApplication.CreateBuilder(args);
 
 builder.AddServiceDefaults();
-builder.AddKafkaConsumer<string, byte[]>("kafka");
+builder.AddInstrumentedKafkaConsumer<string, byte[]>("kafka");
 // Writes the messages that cannot be processed to the dead-letter topic.
-builder.AddKafkaProducer<string, byte[]>("kafka");
+builder.AddInstrumentedKafkaProducer<string, byte[]>("kafka");
 builder.AddMessageProcessing();
 
 var app = builder.Build();

@@ -1,3 +1,5 @@
+using KafkaO11y.Kafka;
+
 namespace KafkaO11y.Contracts;
 
 /// <summary>The services' configuration keys that the AppHost (and the benchmarks) set.</summary>
@@ -9,14 +11,14 @@ public static class ConfigurationKeys
     /// <summary>The topic the Producer writes and the Consumer reads.</summary>
     public const string MessagingTopic = Messaging + ":Topic";
 
-    /// <summary>Binds onto every Kafka client (security settings, for example).</summary>
-    public const string KafkaClient = "Kafka:Client";
+    /// <summary>The Kafka integration's sections, which the AppHost sets for the services.</summary>
+    public const string KafkaClient = KafkaConfigurationSections.Client;
 
     /// <summary>Binds onto Confluent.Kafka's <c>ProducerConfig</c>.</summary>
-    public const string KafkaProducer = "Kafka:Producer";
+    public const string KafkaProducer = KafkaConfigurationSections.Producer;
 
     /// <summary>Binds onto Confluent.Kafka's <c>ConsumerConfig</c>.</summary>
-    public const string KafkaConsumer = "Kafka:Consumer";
+    public const string KafkaConsumer = KafkaConfigurationSections.Consumer;
 
     /// <summary>The environment variable that sets a configuration key (<c>Kafka:Client:SaslUsername</c> is <c>Kafka__Client__SaslUsername</c>).</summary>
     public static string EnvironmentVariable(string key) => key.Replace(":", "__", StringComparison.Ordinal);

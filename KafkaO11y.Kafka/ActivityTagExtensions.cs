@@ -4,6 +4,8 @@ namespace KafkaO11y.Kafka;
 
 internal static class ActivityTagExtensions
 {
+    private static readonly object BoxedTrue = true;
+
     public static void AddTagIfNotNull(this Activity activity, string name, object? value)
     {
         if (value is not null)
@@ -17,7 +19,7 @@ internal static class ActivityTagExtensions
     /// conventions, including the client's that Kafka's client API does not tell (client id, group,
     /// first bootstrap server).
     /// </summary>
-    public static void AddOperationTags(this Activity activity, string operation, string topic, string? key, KafkaClientInfo client)
+    public static void AddOperationTags(this Activity activity, string operation, string topic, string? key, bool tombstone, KafkaClientInfo client)
     {
         // AddTag, not SetTag: each name is added once, so no search of the tags added so far.
         activity.AddTag(MessagingAttributes.System, MessagingAttributes.KafkaSystem);
@@ -25,6 +27,12 @@ internal static class ActivityTagExtensions
         activity.AddTag(MessagingAttributes.OperationType, operation);
         activity.AddTag(MessagingAttributes.DestinationName, topic);
         activity.AddTagIfNotNull(MessagingAttributes.KafkaMessageKey, key);
+        if (tombstone)
+        {
+            // Only when true, as the conventions say: absent means false.
+            activity.AddTag(MessagingAttributes.KafkaMessageTombstone, BoxedTrue);
+        }
+
         activity.AddTagIfNotNull(MessagingAttributes.ConsumerGroupName, client.ConsumerGroup); // null for a producer
         activity.AddTagIfNotNull(MessagingAttributes.ClientId, client.ClientId);
         activity.AddTagIfNotNull(MessagingAttributes.ServerAddress, client.ServerAddress);

@@ -12,10 +12,13 @@ namespace KafkaO11y.Kafka;
 public sealed class InstrumentedProducer<TKey, TValue>(IProducer<TKey, TValue> inner, KafkaClientInfo client, KafkaStatisticsMetrics? statistics = null)
     : IProducer<TKey, TValue>
 {
+    /// <summary>Sends a message in a <c>send {topic}</c> span that ends when Kafka acknowledges it.</summary>
+    /// <inheritdoc/>
     public Task<DeliveryResult<TKey, TValue>> ProduceAsync(
         string topic, Message<TKey, TValue> message, CancellationToken cancellationToken = default) =>
         ProduceAsync(new TopicPartition(topic, Partition.Any), message, cancellationToken);
 
+    /// <inheritdoc/>
     public async Task<DeliveryResult<TKey, TValue>> ProduceAsync(
         TopicPartition topicPartition, Message<TKey, TValue> message, CancellationToken cancellationToken = default)
     {
@@ -34,9 +37,11 @@ public sealed class InstrumentedProducer<TKey, TValue>(IProducer<TKey, TValue> i
         }
     }
 
+    /// <inheritdoc/>
     public void Produce(string topic, Message<TKey, TValue> message, Action<DeliveryReport<TKey, TValue>>? deliveryHandler = null) =>
         Produce(new TopicPartition(topic, Partition.Any), message, deliveryHandler);
 
+    /// <inheritdoc/>
     public void Produce(TopicPartition topicPartition, Message<TKey, TValue> message, Action<DeliveryReport<TKey, TValue>>? deliveryHandler = null)
     {
         var callersActivity = Activity.Current;
@@ -76,22 +81,37 @@ public sealed class InstrumentedProducer<TKey, TValue>(IProducer<TKey, TValue> i
         exception is ProduceException<TKey, TValue> produce ? produce.Error.Code.ToString() : exception.GetType().FullName!;
 
     // Everything below is Confluent.Kafka's producer, unchanged.
+    /// <inheritdoc/>
     public Handle Handle => inner.Handle;
+    /// <inheritdoc/>
     public string Name => inner.Name;
+    /// <inheritdoc/>
     public int AddBrokers(string brokers) => inner.AddBrokers(brokers);
+    /// <inheritdoc/>
     public void SetSaslCredentials(string username, string password) => inner.SetSaslCredentials(username, password);
+    /// <inheritdoc/>
     public int Poll(TimeSpan timeout) => inner.Poll(timeout);
+    /// <inheritdoc/>
     public int Flush(TimeSpan timeout) => inner.Flush(timeout);
+    /// <inheritdoc/>
     public void Flush(CancellationToken cancellationToken = default) => inner.Flush(cancellationToken);
+    /// <inheritdoc/>
     public void InitTransactions(TimeSpan timeout) => inner.InitTransactions(timeout);
+    /// <inheritdoc/>
     public void BeginTransaction() => inner.BeginTransaction();
+    /// <inheritdoc/>
     public void CommitTransaction(TimeSpan timeout) => inner.CommitTransaction(timeout);
+    /// <inheritdoc/>
     public void CommitTransaction() => inner.CommitTransaction();
+    /// <inheritdoc/>
     public void AbortTransaction(TimeSpan timeout) => inner.AbortTransaction(timeout);
+    /// <inheritdoc/>
     public void AbortTransaction() => inner.AbortTransaction();
+    /// <inheritdoc/>
     public void SendOffsetsToTransaction(IEnumerable<TopicPartitionOffset> offsets, IConsumerGroupMetadata groupMetadata, TimeSpan timeout) =>
         inner.SendOffsetsToTransaction(offsets, groupMetadata, timeout);
 
+    /// <summary>Destroys the client and stops reporting its statistics.</summary>
     public void Dispose()
     {
         statistics?.Forget(inner.Name);

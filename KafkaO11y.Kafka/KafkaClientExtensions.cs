@@ -1,33 +1,29 @@
 using Confluent.Kafka;
-using KafkaO11y.Contracts;
-using KafkaO11y.Kafka;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Diagnostics.HealthChecks;
+using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using OpenTelemetry.Metrics;
 using OpenTelemetry.Trace;
 
-namespace Microsoft.Extensions.Hosting;
+namespace KafkaO11y.Kafka;
 
 /// <summary>
-/// Kafka clients for the services, doing the job Aspire.Confluent.Kafka would: configuration
-/// binding, the <c>kafka</c> connection string, a health check, tracing, metrics (librdkafka statistics
-/// included) and librdkafka's logs and errors as log records.
+/// Instrumented Kafka clients for a .NET host (a worker or a web service): configuration binding,
+/// the connection string, a health check, tracing, metrics (librdkafka statistics included) and
+/// librdkafka's logs and errors as log records. Its names are its own, so a service can use it
+/// beside Aspire.Confluent.Kafka.
 /// </summary>
 /// <remarks>
 /// Configuration: <c>ConnectionStrings:{name}</c> is the bootstrap servers; the section
-/// <c>Kafka:Client</c> binds onto every client (security: <c>Kafka__Client__SecurityProtocol=SaslSsl</c>,
+/// <c>Kafka:Client</c> (<see cref="KafkaConfigurationSections.Client"/>) binds onto every client (security: <c>Kafka__Client__SecurityProtocol=SaslSsl</c>,
 /// <c>Kafka__Client__SaslMechanism</c>, <c>...SaslUsername</c>, <c>...SaslPassword</c>), then
 /// <c>Kafka:Producer</c> and <c>Kafka:Consumer</c> onto Confluent.Kafka's <see cref="ProducerConfig"/>
 /// and <see cref="ConsumerConfig"/> (for example <c>Kafka__Consumer__GroupId</c>, <c>Kafka__Producer__LingerMs</c>).
 /// </remarks>
 public static class KafkaClientExtensions
 {
-    public const string ClientSection = ConfigurationKeys.KafkaClient;
-    public const string ProducerSection = ConfigurationKeys.KafkaProducer;
-    public const string ConsumerSection = ConfigurationKeys.KafkaConsumer;
-
     // librdkafka's statistics are off by default; every 5 s is cheap and fine-grained enough for dashboards.
     private const int DefaultStatisticsIntervalMs = 5_000;
 
@@ -35,13 +31,15 @@ public static class KafkaClientExtensions
     /// Registers an instrumented <see cref="IProducer{TKey,TValue}"/>: idempotent, acks=all, with
     /// every send traced and counted.
     /// </summary>
+    /// <param name="builder">The host's builder.</param>
+    /// <param name="connectionName">The name of the connection string that holds the bootstrap servers (<c>ConnectionStrings:{name}</c>).</param>
     /// <param name="configure">Changes the client configuration after it is bound from configuration.</param>
     /// <param name="configureSettings">Changes which parts of the integration run, after they are bound from configuration.</param>
     /// <param name="configureBuilder">
     /// Called on Confluent.Kafka's builder before it builds (serializers, for example); the
     /// statistics, log and error handlers are the integration's, and setting one again throws.
     /// </param>
-    public static IHostApplicationBuilder AddKafkaProducer<TKey, TValue>(
+    public static IHostApplicationBuilder AddInstrumentedKafkaProducer<TKey, TValue>(
         this IHostApplicationBuilder builder,
         string connectionName,
         Action<ProducerConfig>? configure = null,
@@ -54,7 +52,7 @@ public static class KafkaClientExtensions
             Acks = Acks.All,
             StatisticsIntervalMs = DefaultStatisticsIntervalMs,
         };
-        BindClientConfig(builder.Configuration, connectionName, ProducerSection, config);
+        BindClientConfig(builder.Configuration, connectionName, KafkaConfigurationSections.Producer, config);
         configure?.Invoke(config);
 
         var settings = AddIntegration(builder, configureSettings);
@@ -80,16 +78,18 @@ public static class KafkaClientExtensions
 
     /// <summary>
     /// Registers a <see cref="IConsumer{TKey,TValue}"/> whose statistics become metrics and whose
-    /// messages are processed with <see cref="KafkaConsumerInstrumentation.ProcessAsync"/>.
+    /// messages are processed with <c>ProcessAsync</c> (<see cref="KafkaConsumerInstrumentation"/>).
     /// Offsets are stored only by the application (after processing) and committed automatically.
     /// </summary>
+    /// <param name="builder">The host's builder.</param>
+    /// <param name="connectionName">The name of the connection string that holds the bootstrap servers (<c>ConnectionStrings:{name}</c>).</param>
     /// <param name="configure">Changes the client configuration after it is bound from configuration.</param>
     /// <param name="configureSettings">Changes which parts of the integration run, after they are bound from configuration.</param>
     /// <param name="configureBuilder">
     /// Called on Confluent.Kafka's builder before it builds (deserializers, for example); the
     /// statistics, log, error and rebalance handlers are the integration's, and setting one again throws.
     /// </param>
-    public static IHostApplicationBuilder AddKafkaConsumer<TKey, TValue>(
+    public static IHostApplicationBuilder AddInstrumentedKafkaConsumer<TKey, TValue>(
         this IHostApplicationBuilder builder,
         string connectionName,
         Action<ConsumerConfig>? configure = null,
@@ -103,12 +103,12 @@ public static class KafkaClientExtensions
             AutoOffsetReset = AutoOffsetReset.Earliest,
             StatisticsIntervalMs = DefaultStatisticsIntervalMs,
         };
-        BindClientConfig(builder.Configuration, connectionName, ConsumerSection, config);
+        BindClientConfig(builder.Configuration, connectionName, KafkaConfigurationSections.Consumer, config);
         configure?.Invoke(config);
         if (string.IsNullOrWhiteSpace(config.GroupId))
         {
             throw new InvalidOperationException(
-                $"A Kafka consumer needs a group id: set '{ConsumerSection}:GroupId' in configuration or in the configure callback.");
+                $"A Kafka consumer needs a group id: set '{KafkaConfigurationSections.Consumer}:GroupId' in configuration or in the configure callback.");
         }
 
         var settings = AddIntegration(builder, configureSettings);
@@ -127,7 +127,7 @@ public static class KafkaClientExtensions
                 .SetPartitionsRevokedHandler((_, partitions) => rebalance.Revoked(partitions))
                 .SetPartitionsLostHandler((_, partitions) => rebalance.Lost(partitions));
             configureBuilder?.Invoke(consumerBuilder);
-            return new InstrumentedConsumer<TKey, TValue>(consumerBuilder.Build(), info, services.GetRequiredService<KafkaStatisticsMetrics>());
+            return new InstrumentedConsumer<TKey, TValue>(consumerBuilder.Build(), info, services.GetRequiredService<KafkaStatisticsMetrics>(), settings.TraceShape);
         });
         if (!settings.DisableHealthChecks)
         {
@@ -151,7 +151,7 @@ public static class KafkaClientExtensions
 
     private static void BindClientConfig(IConfiguration configuration, string connectionName, string section, ClientConfig config)
     {
-        configuration.GetSection(ClientSection).Bind(config);
+        configuration.GetSection(KafkaConfigurationSections.Client).Bind(config);
         configuration.GetSection(section).Bind(config);
         var connectionString = configuration.GetConnectionString(connectionName);
         if (!string.IsNullOrWhiteSpace(connectionString))
@@ -175,7 +175,7 @@ public static class KafkaClientExtensions
     private static KafkaClientSettings AddIntegration(IHostApplicationBuilder builder, Action<KafkaClientSettings>? configureSettings)
     {
         var settings = new KafkaClientSettings();
-        builder.Configuration.GetSection(KafkaClientSettings.Section).Bind(settings);
+        builder.Configuration.GetSection(KafkaConfigurationSections.Settings).Bind(settings);
         configureSettings?.Invoke(settings);
 
         if (!builder.Services.Any(service => service.ServiceType == typeof(KafkaStatisticsCollector)))

@@ -9,11 +9,13 @@ namespace KafkaO11y.Kafka;
 /// <param name="ConsumerGroup">The consumer's <c>group.id</c>; null for a producer.</param>
 public sealed record KafkaClientInfo(string? ClientId, string? ServerAddress, int? ServerPort, string? ConsumerGroup)
 {
+    /// <summary>A client the instrumentation knows nothing of: its spans go without these attributes.</summary>
     public static readonly KafkaClientInfo Unknown = new(null, null, null, null);
 
     /// <summary><see cref="ServerPort"/> boxed once, as a span attribute value, rather than once per message.</summary>
     internal object? ServerPortTag { get; } = ServerPort;
 
+    /// <summary>What a client's configuration tells: its id, its first bootstrap server and, for a consumer, its group.</summary>
     public static KafkaClientInfo From(ClientConfig config)
     {
         var first = config.BootstrapServers?

@@ -11,8 +11,10 @@ namespace KafkaO11y.Kafka;
 /// </summary>
 public static partial class KafkaClientLogging
 {
+    /// <summary>The log category of librdkafka's lines and errors.</summary>
     public const string Category = "KafkaO11y.Kafka";
 
+    /// <summary>The logger the clients' log and error handlers write to.</summary>
     public static ILogger CreateLogger(IServiceProvider services) =>
         services.GetRequiredService<ILoggerFactory>().CreateLogger(Category);
 
@@ -24,6 +26,7 @@ public static partial class KafkaClientLogging
     public static void Error(ILogger logger, string clientName, Error error) =>
         LogClientError(logger, error.IsFatal ? LogLevel.Critical : LogLevel.Error, clientName, error.Code, error.Reason, error.IsFatal);
 
+    /// <summary>librdkafka's syslog level as a log level: emergency to critical are Critical, notice and info Information, debug Debug.</summary>
     public static LogLevel LevelOf(SyslogLevel level) => level switch
     {
         SyslogLevel.Emergency or SyslogLevel.Alert or SyslogLevel.Critical => LogLevel.Critical,

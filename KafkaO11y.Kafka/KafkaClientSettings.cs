@@ -2,12 +2,10 @@ namespace KafkaO11y.Kafka;
 
 /// <summary>
 /// Which parts of the Kafka integration run, as Aspire's integrations have them: configuration
-/// section <c>Kafka</c> (<c>Kafka__DisableTracing=true</c>), then the <c>configureSettings</c> callback.
+/// section <c>Kafka</c> (<see cref="KafkaConfigurationSections.Settings"/>; <c>Kafka__DisableTracing=true</c>), then the <c>configureSettings</c> callback.
 /// </summary>
 public sealed class KafkaClientSettings
 {
-    public const string Section = "Kafka";
-
     /// <summary>No health check of the client (it is part of <c>/health</c> otherwise).</summary>
     public bool DisableHealthChecks { get; set; }
 
@@ -16,4 +14,10 @@ public sealed class KafkaClientSettings
 
     /// <summary>The integration does not add its meter (messaging metrics, librdkafka statistics) to the service's OpenTelemetry metrics.</summary>
     public bool DisableMetrics { get; set; }
+
+    /// <summary>
+    /// For a consumer: where the spans of <c>ProcessAsync</c> (<see cref="KafkaConsumerInstrumentation"/>)
+    /// sit (<c>Kafka__TraceShape=LinkToProducerTrace</c>, or per consumer in its <c>configureSettings</c>).
+    /// </summary>
+    public KafkaTraceShape TraceShape { get; set; } = KafkaTraceShape.ContinueProducerTrace;
 }

@@ -5,16 +5,26 @@ using OpenTelemetry;
 namespace KafkaO11y.Kafka;
 
 /// <summary>
-/// Processing of a consumed message inside a <c>process {topic}</c> span (kind Consumer) that
-/// continues the producer's trace: the span links to the context in the message headers, as the
-/// messaging conventions require, and is its child, as they allow for single-message processing.
+/// Processing of a consumed message inside a <c>process {topic}</c> span (kind Consumer) that links
+/// to the producer's context in the message headers, as the messaging conventions ask, and by
+/// default is its child, as they allow for a single message (<see cref="KafkaTraceShape"/>).
 /// </summary>
 /// <remarks>
 /// The client's id, group and bootstrap server come from the consumer instance that
-/// <c>AddKafkaConsumer</c> built: a consumer built elsewhere, or wrapped, is traced without them.
+/// <c>AddInstrumentedKafkaConsumer</c> built: a consumer built elsewhere, or wrapped, is traced without them.
 /// </remarks>
 public static class KafkaConsumerInstrumentation
 {
+    /// <summary>
+    /// Runs <paramref name="process"/> on <paramref name="consumed"/> inside a <c>process {topic}</c>
+    /// span shaped as the consumer's <see cref="InstrumentedConsumer{TKey,TValue}.TraceShape"/> says,
+    /// with the producer's baggage as <c>Baggage.Current</c>, and records the message's metrics. An
+    /// exception from <paramref name="process"/> marks the span failed and is thrown on.
+    /// </summary>
+    /// <param name="consumer">The consumer that consumed the message; one <c>AddInstrumentedKafkaConsumer</c> built gives the spans its client id, group and server.</param>
+    /// <param name="consumed">The message.</param>
+    /// <param name="process">The handler.</param>
+    /// <param name="cancellationToken">Passed to the handler.</param>
     public static Task ProcessAsync<TKey, TValue>(
         this IConsumer<TKey, TValue> consumer,
         ConsumeResult<TKey, TValue> consumed,
@@ -25,12 +35,14 @@ public static class KafkaConsumerInstrumentation
         ArgumentNullException.ThrowIfNull(consumed);
         ArgumentNullException.ThrowIfNull(process);
 
-        var client = consumer is InstrumentedConsumer<TKey, TValue> instrumented ? instrumented.Client : KafkaClientInfo.Unknown;
-        return ProcessAsync(client, consumed, process, cancellationToken);
+        return consumer is InstrumentedConsumer<TKey, TValue> instrumented
+            ? ProcessAsync(instrumented.Client, instrumented.TraceShape, consumed, process, cancellationToken)
+            : ProcessAsync(KafkaClientInfo.Unknown, KafkaTraceShape.ContinueProducerTrace, consumed, process, cancellationToken);
     }
 
     internal static async Task ProcessAsync<TKey, TValue>(
         KafkaClientInfo client,
+        KafkaTraceShape shape,
         ConsumeResult<TKey, TValue> consumed,
         Func<ConsumeResult<TKey, TValue>, CancellationToken, Task> process,
         CancellationToken cancellationToken)
@@ -40,16 +52,26 @@ public static class KafkaConsumerInstrumentation
 
         // The link is added once the span is known to be recorded: an unsampled message pays for no
         // link (the sampler does not see it; the parent-based and ratio samplers never look at links).
-        var producerContext = KafkaHeaderPropagation.Extract(consumed.Message.Headers);
-        using var activity = KafkaTelemetry.ActivitySource.StartActivity(partition.SpanName, ActivityKind.Consumer, producerContext.ActivityContext);
+        var propagated = KafkaHeaderPropagation.Extract(consumed.Message.Headers);
+        var producerContext = propagated.ActivityContext;
+        var current = Activity.Current;
+        // Without a parent given, the span is the current span's child, or a new trace's root.
+        var parent = shape == KafkaTraceShape.ContinueProducerTrace ? producerContext : default;
+        using var activity = KafkaTelemetry.ActivitySource.StartActivity(partition.SpanName, ActivityKind.Consumer, parent);
         if (activity is { IsAllDataRequested: true })
         {
-            if (producerContext.ActivityContext != default)
+            if (producerContext != default)
             {
-                activity.AddLink(new ActivityLink(producerContext.ActivityContext));
+                activity.AddLink(new ActivityLink(producerContext));
+
+                // A span that was current, but is not the parent, is linked so as not to be lost.
+                if (parent != default && current is not null)
+                {
+                    activity.AddLink(new ActivityLink(current.Context));
+                }
             }
 
-            activity.AddOperationTags(MessagingAttributes.Operations.Process, partition.Topic, consumed.Message.Key as string, client);
+            activity.AddOperationTags(MessagingAttributes.Operations.Process, partition.Topic, consumed.Message.Key as string, consumed.Message.Value is null, client);
             activity.AddTag(MessagingAttributes.PartitionId, partition.PartitionId);
             activity.AddTag(MessagingAttributes.KafkaOffset, consumed.Offset.Value);
         }
@@ -58,10 +80,10 @@ public static class KafkaConsumerInstrumentation
         // so only when there is baggage to set or to clear. It must be put back afterwards: OpenTelemetry
         // keeps Baggage.Current in a holder shared with the caller, so the change would flow back.
         var callersBaggage = Baggage.Current;
-        var replaceBaggage = producerContext.Baggage.Count > 0 || callersBaggage.Count > 0;
+        var replaceBaggage = propagated.Baggage.Count > 0 || callersBaggage.Count > 0;
         if (replaceBaggage)
         {
-            Baggage.Current = producerContext.Baggage;
+            Baggage.Current = propagated.Baggage;
         }
 
         var started = Stopwatch.GetTimestamp();

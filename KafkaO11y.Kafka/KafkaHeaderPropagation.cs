@@ -22,8 +22,13 @@ namespace KafkaO11y.Kafka;
 /// </remarks>
 public static class KafkaHeaderPropagation
 {
+    /// <summary>The W3C trace context's header: version, trace id, parent span id and flags.</summary>
     public const string TraceParentHeader = "traceparent";
+
+    /// <summary>The W3C trace state's header, written only when there is a trace state.</summary>
     public const string TraceStateHeader = "tracestate";
+
+    /// <summary>The W3C baggage header, written only when there is baggage.</summary>
     public const string BaggageHeader = "baggage";
 
     // "00-" + 32 hex trace id + "-" + 16 hex span id + "-" + 2 hex flags

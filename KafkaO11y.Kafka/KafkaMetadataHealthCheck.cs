@@ -28,12 +28,14 @@ public sealed class KafkaMetadataHealthCheck : IHealthCheck
 
     /// <summary>Over a connection of its own: is the broker <paramref name="brokerId"/> up and in the cluster?</summary>
     /// <param name="bootstrapServers">Resolved at each check: the address may be known only once the broker runs.</param>
+    /// <param name="brokerId">The broker's node id, which the metadata must list.</param>
     public static KafkaMetadataHealthCheck ForBroker(Func<CancellationToken, Task<string?>> bootstrapServers, int brokerId) =>
         new(async cancellationToken => new AdminClientBuilder(new AdminClientConfig
         {
             BootstrapServers = await bootstrapServers(cancellationToken).ConfigureAwait(false),
         }).Build(), brokerId);
 
+    /// <inheritdoc/>
     public async Task<HealthCheckResult> CheckHealthAsync(HealthCheckContext context, CancellationToken cancellationToken = default)
     {
         using var admin = await _connect(cancellationToken).ConfigureAwait(false);

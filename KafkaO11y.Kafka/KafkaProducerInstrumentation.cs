@@ -16,7 +16,7 @@ internal static class KafkaProducerInstrumentation
         var activity = KafkaTelemetry.ActivitySource.StartActivity(sendTopic.SpanName, ActivityKind.Producer);
         if (activity is { IsAllDataRequested: true })
         {
-            AddSendTags(activity, client, topic, message.Key as string);
+            AddSendTags(activity, client, topic, message.Key as string, message.Value is null);
         }
 
         // The send span, now current; without one (not sampled, no listener), the caller's context is passed on.
@@ -28,8 +28,8 @@ internal static class KafkaProducerInstrumentation
     }
 
     /// <summary>The send span's attributes known before Kafka answers.</summary>
-    internal static void AddSendTags(Activity activity, KafkaClientInfo client, string topic, string? key) =>
-        activity.AddOperationTags(MessagingAttributes.Operations.Send, topic, key, client);
+    internal static void AddSendTags(Activity activity, KafkaClientInfo client, string topic, string? key, bool tombstone) =>
+        activity.AddOperationTags(MessagingAttributes.Operations.Send, topic, key, tombstone, client);
 }
 
 /// <summary>One send in flight: ends its span and records its metrics once Kafka answered.</summary>

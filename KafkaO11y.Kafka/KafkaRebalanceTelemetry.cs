@@ -10,7 +10,7 @@ namespace KafkaO11y.Kafka;
 /// rebalance count itself is librdkafka's, <c>messaging.kafka.consumer.rebalances</c>). Called by
 /// librdkafka's rebalance callbacks, on the thread inside <c>Consume</c>.
 /// </summary>
-public sealed partial class KafkaRebalanceTelemetry(ILogger<KafkaRebalanceTelemetry> logger, KafkaClientInfo client)
+internal sealed partial class KafkaRebalanceTelemetry(ILogger<KafkaRebalanceTelemetry> logger, KafkaClientInfo client)
 {
     public const string SpanName = "rebalance";
     public const string PartitionsAttribute = "messaging.kafka.partitions";

@@ -20,6 +20,7 @@ public sealed partial class KafkaStatisticsCollector(KafkaStatisticsMetrics metr
     /// <summary>librdkafka's statistics handler: queues the document, never blocks, never throws.</summary>
     public void Receive(KafkaClientInfo client, string json) => _documents.Writer.TryWrite((client, json));
 
+    /// <inheritdoc/>
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
         await foreach (var (client, json) in _documents.Reader.ReadAllAsync(stoppingToken))

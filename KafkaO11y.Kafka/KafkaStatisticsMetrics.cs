@@ -21,9 +21,10 @@ public sealed class KafkaStatisticsMetrics
     // Clients closed or disposed: a document still queued for one is dropped, not reported again.
     private readonly ConcurrentDictionary<string, byte> _forgotten = new();
 
+    /// <summary>Creates the statistics instruments on the integration's meter, made by the host's meter factory.</summary>
     public KafkaStatisticsMetrics(IMeterFactory meterFactory)
     {
-        var meter = meterFactory.Create(KafkaTelemetry.MeterName);
+        var meter = meterFactory.Create(KafkaTelemetry.NewMeterOptions());
         meter.CreateObservableGauge("messaging.kafka.client.queue.messages",
             () => Each(s => s.QueueMessages), "{message}", "Messages waiting in the client's queues (producer: not yet acknowledged).");
         meter.CreateObservableGauge("messaging.kafka.client.queue.size",
@@ -47,7 +48,7 @@ public sealed class KafkaStatisticsMetrics
     }
 
     /// <summary>Keeps a client's newest statistics (called by <see cref="KafkaStatisticsCollector"/>, off librdkafka's thread).</summary>
-    public void Update(LibrdkafkaStatistics statistics, KafkaClientInfo client)
+    internal void Update(LibrdkafkaStatistics statistics, KafkaClientInfo client)
     {
         if (!_forgotten.ContainsKey(statistics.Name))
         {

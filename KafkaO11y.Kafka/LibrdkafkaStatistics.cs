@@ -7,7 +7,7 @@ namespace KafkaO11y.Kafka;
 /// The part of librdkafka's statistics document (STATISTICS.md) the metrics read. Every field is
 /// required: a document without one is rejected whole rather than reported half.
 /// </summary>
-public sealed class LibrdkafkaStatistics
+internal sealed class LibrdkafkaStatistics
 {
     public required string Name { get; init; }
 

@@ -1,10 +1,11 @@
-using KafkaO11y.Producer;
 using KafkaO11y.Contracts;
+using KafkaO11y.Kafka;
+using KafkaO11y.Producer;
 
 var builder = WebApplication.CreateBuilder(args);
 
 builder.AddServiceDefaults();
-builder.AddKafkaProducer<string, byte[]>("kafka");
+builder.AddInstrumentedKafkaProducer<string, byte[]>("kafka");
 builder.Services.AddOptions<MessagingOptions>().BindConfiguration(MessagingOptions.Section).ValidateDataAnnotations().ValidateOnStart();
 builder.Services.AddOptions<GeneratorOptions>().BindConfiguration(GeneratorOptions.Section).ValidateDataAnnotations().ValidateOnStart();
 builder.Services.AddSingleton<MessagePublisher>();

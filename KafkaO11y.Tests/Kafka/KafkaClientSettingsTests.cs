@@ -1,4 +1,5 @@
 using Confluent.Kafka;
+using KafkaO11y.Kafka;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Diagnostics.HealthChecks;
@@ -49,7 +50,7 @@ public sealed class KafkaClientSettingsTests
         builder.Configuration["ConnectionStrings:kafka"] = "localhost:9092";
         builder.Configuration["Kafka:DisableHealthChecks"] = "false";
         var hooked = false;
-        builder.AddKafkaProducer<string, string>("kafka",
+        builder.AddInstrumentedKafkaProducer<string, string>("kafka",
             configureSettings: settings => settings.DisableHealthChecks = true,
             configureBuilder: producer =>
             {
@@ -63,14 +64,42 @@ public sealed class KafkaClientSettingsTests
         Assert.True(hooked);
     }
 
+    /// <summary>
+    /// The trace shape: the producer's trace continued by default; the other shape from
+    /// configuration (every consumer) or from one consumer's <c>configureSettings</c>.
+    /// </summary>
+    [Theory]
+    [InlineData(null, null, KafkaTraceShape.ContinueProducerTrace)]
+    [InlineData("LinkToProducerTrace", null, KafkaTraceShape.LinkToProducerTrace)]
+    [InlineData("LinkToProducerTrace", KafkaTraceShape.ContinueProducerTrace, KafkaTraceShape.ContinueProducerTrace)]
+    [InlineData(null, KafkaTraceShape.LinkToProducerTrace, KafkaTraceShape.LinkToProducerTrace)]
+    public void The_trace_shape_is_set_from_configuration_or_per_consumer_in_code(string? configured, KafkaTraceShape? inCode, KafkaTraceShape expected)
+    {
+        var builder = Host.CreateEmptyApplicationBuilder(new HostApplicationBuilderSettings());
+        builder.Configuration["ConnectionStrings:kafka"] = "localhost:9092";
+        builder.Configuration["Kafka:Consumer:GroupId"] = "settings-test";
+        builder.Configuration["Kafka:TraceShape"] = configured;
+        builder.AddInstrumentedKafkaConsumer<string, byte[]>("kafka", configureSettings: settings =>
+        {
+            if (inCode is { } shape)
+            {
+                settings.TraceShape = shape;
+            }
+        });
+        using var host = builder.Build();
+
+        using var consumer = host.Services.GetRequiredService<IConsumer<string, byte[]>>();
+        Assert.Equal(expected, Assert.IsType<InstrumentedConsumer<string, byte[]>>(consumer).TraceShape);
+    }
+
     private static IHost Build(Dictionary<string, string?> configuration)
     {
         var builder = Host.CreateEmptyApplicationBuilder(new HostApplicationBuilderSettings());
         builder.Configuration["ConnectionStrings:kafka"] = "localhost:9092";
         builder.Configuration["Kafka:Consumer:GroupId"] = "settings-test";
         builder.Configuration.AddInMemoryCollection(configuration);
-        builder.AddKafkaProducer<string, byte[]>("kafka");
-        builder.AddKafkaConsumer<string, byte[]>("kafka");
+        builder.AddInstrumentedKafkaProducer<string, byte[]>("kafka");
+        builder.AddInstrumentedKafkaConsumer<string, byte[]>("kafka");
         return builder.Build();
     }
 

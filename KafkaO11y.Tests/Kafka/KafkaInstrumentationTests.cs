@@ -44,9 +44,9 @@ public sealed class KafkaInstrumentationTests : IDisposable
         builder.Configuration["Kafka:Consumer:StatisticsIntervalMs"] = "100";
         // Lag is known once an offset is committed; commit often.
         builder.Configuration["Kafka:Consumer:AutoCommitIntervalMs"] = "100";
-        builder.AddKafkaProducer<string, byte[]>("kafka");
-        builder.AddKafkaConsumer<string, byte[]>("kafka");
-        // AddKafkaProducer and AddKafkaConsumer add the integration's own source and meter.
+        builder.AddInstrumentedKafkaProducer<string, byte[]>("kafka");
+        builder.AddInstrumentedKafkaConsumer<string, byte[]>("kafka");
+        // AddInstrumentedKafkaProducer and AddInstrumentedKafkaConsumer add the integration's own source and meter.
         _telemetry.AddTo(builder, Caller.Name);
         _host = builder.Build();
         _host.Start();
@@ -55,6 +55,10 @@ public sealed class KafkaInstrumentationTests : IDisposable
     private IProducer<string, byte[]> Producer => _host.Services.GetRequiredService<IProducer<string, byte[]>>();
 
     private IConsumer<string, byte[]> Consumer => _host.Services.GetRequiredService<IConsumer<string, byte[]>>();
+
+    /// <summary>The same consumer with the given trace shape, as its <c>configureSettings</c> would make it.</summary>
+    private InstrumentedConsumer<string, byte[]> ConsumerShaped(KafkaTraceShape shape) =>
+        new(Consumer, ((InstrumentedConsumer<string, byte[]>)Consumer).Client, traceShape: shape);
 
     [Fact]
     public async Task Processing_span_is_a_child_of_the_send_span_in_one_trace_with_convention_attributes()
@@ -134,6 +138,156 @@ public sealed class KafkaInstrumentationTests : IDisposable
             || l.Body?.StartsWith("Processing offset", StringComparison.Ordinal) == true);
         Assert.Equal(process.TraceId, log.TraceId);
         Assert.Equal(process.SpanId, log.SpanId);
+    }
+
+    /// <summary>
+    /// The other trace shape, <see cref="KafkaTraceShape.LinkToProducerTrace"/>: the process span
+    /// starts a trace of its own with a link to the send span, and the handler's own spans and logs
+    /// sit in that new trace.
+    /// </summary>
+    [Fact]
+    public async Task Linked_to_the_producers_trace_processing_starts_a_trace_of_its_own_with_the_handlers_spans_and_logs_inside()
+    {
+        var sent = await Producer.ProduceAsync(_topic, new Message<string, byte[]> { Key = "linked", Value = "{}"u8.ToArray() });
+        var consumed = ConsumeOne();
+        var logger = _host.Services.GetRequiredService<ILogger<KafkaInstrumentationTests>>();
+
+        await ConsumerShaped(KafkaTraceShape.LinkToProducerTrace).ProcessAsync(consumed, (message, _) =>
+        {
+            using var handlerWork = Caller.StartActivity("handler work");
+            logger.LogInformation("Linked processing of offset {Offset}", message.Offset.Value);
+            return Task.CompletedTask;
+        });
+        FlushTelemetry();
+
+        var send = Assert.Single(_telemetry.Spans, s => s.DisplayName == $"send {_topic}");
+        var process = Assert.Single(_telemetry.Spans, s => s.DisplayName == $"process {_topic}");
+        Assert.NotEqual(send.TraceId, process.TraceId);
+        Assert.Equal(default, process.ParentSpanId);
+        var link = Assert.Single(process.Links);
+        Assert.Equal((send.TraceId, send.SpanId), (link.Context.TraceId, link.Context.SpanId));
+        AssertTags(process, new()
+        {
+            ["messaging.operation.name"] = "process",
+            ["messaging.kafka.offset"] = sent.Offset.Value,
+            ["messaging.consumer.group.name"] = "instrumentation-test-group",
+        });
+
+        var handlerWork = Assert.Single(_telemetry.Spans, s => s.DisplayName == "handler work");
+        Assert.Equal((process.TraceId, process.SpanId), (handlerWork.TraceId, handlerWork.ParentSpanId));
+        var log = Assert.Single(_telemetry.Logs, l => l.FormattedMessage?.StartsWith("Linked processing", StringComparison.Ordinal) == true);
+        Assert.Equal((process.TraceId, handlerWork.SpanId), (log.TraceId, log.SpanId));
+    }
+
+    /// <summary>
+    /// Sampling follows the shape: continuing the producer's trace, an unsampled producer side means
+    /// an unrecorded process span; linked, the process span is a new trace's root, which the
+    /// consumer's sampler (every new trace here) records, with its link to the unsampled context.
+    /// </summary>
+    [Theory]
+    [InlineData(KafkaTraceShape.ContinueProducerTrace, false)]
+    [InlineData(KafkaTraceShape.LinkToProducerTrace, true)]
+    public async Task A_message_from_an_unsampled_trace_is_processed_unrecorded_in_it_or_recorded_in_a_trace_of_its_own(KafkaTraceShape shape, bool recorded)
+    {
+        var upstream = new ActivityContext(ActivityTraceId.CreateRandom(), ActivitySpanId.CreateRandom(), ActivityTraceFlags.None, isRemote: true);
+        using (Caller.StartActivity("POST /messages", ActivityKind.Server, upstream))
+        {
+            await Producer.ProduceAsync(_topic, new Message<string, byte[]> { Key = "unsampled", Value = "{}"u8.ToArray() });
+        }
+
+        var consumed = ConsumeOne();
+        var producerContext = KafkaHeaderPropagation.Extract(consumed.Message.Headers).ActivityContext;
+        var consumer = ConsumerShaped(shape);
+        Activity? processing = null;
+        await consumer.ProcessAsync(consumed, (_, _) =>
+        {
+            processing = Activity.Current;
+            return Task.CompletedTask;
+        });
+        FlushTelemetry();
+
+        Assert.NotNull(processing);
+        Assert.Equal(recorded, processing.Recorded);
+        Assert.Equal(recorded, _telemetry.Spans.Any(s => s.DisplayName == $"process {_topic}"));
+        Assert.Equal(!recorded, processing.TraceId == upstream.TraceId);
+        if (recorded)
+        {
+            Assert.Equal(producerContext.SpanId, Assert.Single(processing.Links).Context.SpanId);
+        }
+    }
+
+    /// <summary>
+    /// Processing that runs inside a span of the caller's (a batch, a request): continuing the
+    /// producer's trace, the process span's parent is the producer's and the caller's span is
+    /// linked; linked to the producer's trace, its parent is the caller's span, as the conventions' default.
+    /// </summary>
+    [Theory]
+    [InlineData(KafkaTraceShape.ContinueProducerTrace)]
+    [InlineData(KafkaTraceShape.LinkToProducerTrace)]
+    public async Task Processing_inside_a_callers_span_keeps_both_the_producers_context_and_the_callers_span(KafkaTraceShape shape)
+    {
+        await Producer.ProduceAsync(_topic, new Message<string, byte[]> { Key = "inside", Value = "{}"u8.ToArray() });
+        var consumed = ConsumeOne();
+        var consumer = ConsumerShaped(shape);
+        ActivityContext callersSpan;
+        using (var caller = Caller.StartActivity("poll loop", ActivityKind.Internal, parentContext: default))
+        {
+            callersSpan = caller!.Context;
+            await consumer.ProcessAsync(consumed, (_, _) => Task.CompletedTask);
+            Assert.Same(caller, Activity.Current);
+        }
+
+        FlushTelemetry();
+        var send = Assert.Single(_telemetry.Spans, s => s.DisplayName == $"send {_topic}");
+        var process = Assert.Single(_telemetry.Spans, s => s.DisplayName == $"process {_topic}");
+        var links = process.Links.Select(l => l.Context.SpanId).ToList();
+        if (shape == KafkaTraceShape.ContinueProducerTrace)
+        {
+            Assert.Equal((send.TraceId, send.SpanId), (process.TraceId, process.ParentSpanId));
+            Assert.Equal([send.SpanId, callersSpan.SpanId], links);
+        }
+        else
+        {
+            Assert.Equal((callersSpan.TraceId, callersSpan.SpanId), (process.TraceId, process.ParentSpanId));
+            Assert.Equal([send.SpanId], links);
+        }
+    }
+
+    /// <summary>A message with no value (a tombstone, which deletes its key in a compacted topic) is marked so on both spans; others are not.</summary>
+    [Fact]
+    public async Task A_tombstone_is_marked_on_its_send_and_process_spans()
+    {
+        await Producer.ProduceAsync(_topic, new Message<string, byte[]> { Key = "deleted", Value = null! });
+        await Producer.ProduceAsync(_topic, new Message<string, byte[]> { Key = "kept", Value = "{}"u8.ToArray() });
+        foreach (var _ in new[] { "deleted", "kept" })
+        {
+            await Consumer.ProcessAsync(ConsumeOne(), (_, _) => Task.CompletedTask);
+        }
+
+        FlushTelemetry();
+        var spans = _telemetry.Spans.Where(s => s.DisplayName == $"send {_topic}" || s.DisplayName == $"process {_topic}")
+            .Select(s => ((string?)s.GetTagItem("messaging.kafka.message.key"), s.DisplayName.Split(' ')[0], s.GetTagItem("messaging.kafka.message.tombstone")))
+            .Order().ToList();
+        Assert.Equal(
+            [("deleted", "process", (object?)true), ("deleted", "send", true), ("kept", "process", null), ("kept", "send", null)],
+            spans);
+    }
+
+    /// <summary>The spans and metrics carry the version of the conventions they follow, as their schema URL.</summary>
+    [Fact]
+    public async Task Spans_and_metrics_name_the_conventions_version_they_follow()
+    {
+        await Producer.ProduceAsync(_topic, new Message<string, byte[]> { Key = "schema", Value = "{}"u8.ToArray() });
+        await Consumer.ProcessAsync(ConsumeOne(), (_, _) => Task.CompletedTask);
+        FlushTelemetry();
+
+        const string Version144 = "https://opentelemetry.io/schemas/1.44.0";
+        var spans = _telemetry.Spans.Where(s => s.DisplayName == $"send {_topic}" || s.DisplayName == $"process {_topic}").ToList();
+        Assert.Equal(2, spans.Count);
+        Assert.All(spans, span => Assert.Equal(Version144, span.Source.TelemetrySchemaUrl));
+        var instruments = ServiceInstruments.All().Where(i => i.Meter.Name == KafkaTelemetry.MeterName).ToList();
+        Assert.NotEmpty(instruments);
+        Assert.All(instruments, instrument => Assert.Equal(Version144, instrument.Meter.TelemetrySchemaUrl));
     }
 
     [Fact]

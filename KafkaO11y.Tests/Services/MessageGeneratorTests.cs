@@ -23,7 +23,7 @@ public sealed class MessageGeneratorTests
         builder.Configuration["ConnectionStrings:kafka"] = $"127.0.0.1:{ClosedPort.Next()}";
         // Longer than the test: no send is answered, not even with a time-out.
         builder.Configuration["Kafka:Producer:MessageTimeoutMs"] = "120000";
-        builder.AddKafkaProducer<string, byte[]>("kafka");
+        builder.AddInstrumentedKafkaProducer<string, byte[]>("kafka");
         using var host = builder.Build();
         var (producer, observed) = ObservedProducer.Wrap(host.Services.GetRequiredService<Confluent.Kafka.IProducer<string, byte[]>>());
         var publisher = new MessagePublisher(producer, Options.Create(new MessagingOptions { Topic = "unanswered" }), host.Services.GetRequiredService<IHostEnvironment>(),

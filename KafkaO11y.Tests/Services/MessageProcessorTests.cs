@@ -230,7 +230,7 @@ public sealed class MessageProcessorTests : IDisposable
         {
             _listener.InstrumentPublished = (instrument, listener) =>
             {
-                if (instrument.Meter.Name == KafkaTelemetry.MeterName && instrument.Name == name)
+                if (instrument.Meter.Name == ConsumerTelemetry.MeterName && instrument.Name == name)
                 {
                     listener.EnableMeasurementEvents(instrument);
                 }

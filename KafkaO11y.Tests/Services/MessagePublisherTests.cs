@@ -139,7 +139,7 @@ public sealed class MessagePublisherTests : IDisposable
         builder.Configuration["ConnectionStrings:kafka"] = _kafka.BootstrapServers;
         builder.Configuration["Messaging:Topic"] = _topic;
         builder.Configuration["OTEL_SERVICE_NAME"] = serviceName;
-        builder.AddKafkaProducer<string, byte[]>("kafka");
+        builder.AddInstrumentedKafkaProducer<string, byte[]>("kafka");
         builder.Services.AddOptions<MessagingOptions>().BindConfiguration(MessagingOptions.Section);
         builder.Services.AddSingleton<MessagePublisher>();
         _telemetry.AddTo(builder);

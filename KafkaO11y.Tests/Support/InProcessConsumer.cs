@@ -19,8 +19,8 @@ internal static class InProcessConsumer
         builder.Configuration["Kafka:Consumer:AutoCommitIntervalMs"] = "100";
         builder.Configuration["Messaging:Topic"] = topic;
         builder.Configuration["Processing:DelayMilliseconds"] = "0";
-        builder.AddKafkaConsumer<string, byte[]>("kafka");
-        builder.AddKafkaProducer<string, byte[]>("kafka");
+        builder.AddInstrumentedKafkaConsumer<string, byte[]>("kafka");
+        builder.AddInstrumentedKafkaProducer<string, byte[]>("kafka");
         builder.AddMessageProcessing();
         configure?.Invoke(builder);
         var host = builder.Build();

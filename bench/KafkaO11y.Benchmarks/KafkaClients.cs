@@ -9,7 +9,7 @@ namespace KafkaO11y.Benchmarks;
 /// <summary>
 /// The clients of each variant, configured as the services configure theirs (the Kafka integration
 /// and the services' appsettings.json): the full variant's come from the integration itself
-/// (<c>AddKafkaProducer</c>, <c>AddKafkaConsumer</c>: instrumented producer, statistics handler,
+/// (<c>AddInstrumentedKafkaProducer</c>, <c>AddInstrumentedKafkaConsumer</c>: instrumented producer, statistics handler,
 /// consumer registration), the others are plain Confluent.Kafka clients with the same settings.
 /// </summary>
 internal static class KafkaClients
@@ -42,11 +42,11 @@ internal static class KafkaClients
             builder.Configuration["Kafka:Producer:ClientId"] = ProducerClientId;
             builder.Configuration["Kafka:Producer:LingerMs"] = LingerMs.ToString(System.Globalization.CultureInfo.InvariantCulture);
             builder.Configuration["Kafka:Producer:MessageTimeoutMs"] = MessageTimeoutMs.ToString(System.Globalization.CultureInfo.InvariantCulture);
-            builder.AddKafkaProducer<string, byte[]>(ConnectionName);
+            builder.AddInstrumentedKafkaProducer<string, byte[]>(ConnectionName);
             return Client<IProducer<string, byte[]>>.FromHost(builder.Build());
         }
 
-        // What AddKafkaProducer configures, without its statistics handler and instrumented wrapper.
+        // What AddInstrumentedKafkaProducer configures, without its statistics handler and instrumented wrapper.
         var config = new ProducerConfig
         {
             BootstrapServers = bootstrapServers,
@@ -79,11 +79,11 @@ internal static class KafkaClients
                 builder.Configuration["Kafka:Consumer:FetchWaitMaxMs"] = wait.ToString(System.Globalization.CultureInfo.InvariantCulture);
             }
 
-            builder.AddKafkaConsumer<string, byte[]>(ConnectionName);
+            builder.AddInstrumentedKafkaConsumer<string, byte[]>(ConnectionName);
             return Client<IConsumer<string, byte[]>>.FromHost(builder.Build());
         }
 
-        // What AddKafkaConsumer configures, without its statistics handler and registration.
+        // What AddInstrumentedKafkaConsumer configures, without its statistics handler and registration.
         var config = new ConsumerConfig
         {
             BootstrapServers = bootstrapServers,

@@ -1,5 +1,5 @@
 using System.Diagnostics;
-using Microsoft.Extensions.Hosting;
+using KafkaO11y.Kafka;
 using OpenTelemetry;
 using OpenTelemetry.Metrics;
 using OpenTelemetry.Trace;

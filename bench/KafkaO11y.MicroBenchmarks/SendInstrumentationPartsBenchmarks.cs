@@ -31,7 +31,7 @@ public class SendInstrumentationPartsBenchmarks : InstrumentationBenchmark
         Activity.Current = callersActivity;
         if (activity is { IsAllDataRequested: true })
         {
-            KafkaProducerInstrumentation.AddSendTags(activity, Producer, Topic, Key);
+            KafkaProducerInstrumentation.AddSendTags(activity, Producer, Topic, Key, tombstone: false);
         }
 
         new KafkaSendOperation(activity, KafkaSendTopic.For(Topic), Stopwatch.GetTimestamp()).Succeeded(Acknowledged);

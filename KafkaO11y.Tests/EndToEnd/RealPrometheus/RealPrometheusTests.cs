@@ -131,7 +131,7 @@ public sealed class RealPrometheusTests(RealPrometheusFixture fixture, ITestOutp
     public async Task The_scrape_path_and_the_OTLP_path_give_every_instrument_the_same_names()
     {
         RequireRun();
-        var instruments = KafkaInstruments.All();
+        var instruments = ServiceInstruments.All();
         Assert.NotEmpty(instruments);
         var promoted = Yaml.Load(Path.Combine(Repository.Observability, "prometheus", "prometheus.yml")).Map("otlp").Strings("promote_resource_attributes");
         var otlp = await PrometheusOtlpNames.TranslateAsync(instruments, promoted);

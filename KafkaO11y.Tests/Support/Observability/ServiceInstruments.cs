@@ -1,16 +1,21 @@
 using System.Diagnostics.Metrics;
-using Microsoft.Extensions.DependencyInjection;
+using KafkaO11y.Consumer;
 using KafkaO11y.Kafka;
+using Microsoft.Extensions.DependencyInjection;
 
 namespace KafkaO11y.Tests.Support;
 
-/// <summary>The instruments the Kafka integration registers (meter <c>KafkaO11y.Kafka</c>), as the code defines them.</summary>
-public static class KafkaInstruments
+/// <summary>
+/// The instruments the services register beyond the runtime's and ASP.NET Core's: the Kafka
+/// integration's (meter <c>KafkaO11y.Kafka</c>) and the Consumer's own (<c>KafkaO11y.Consumer</c>), as the code defines them.
+/// </summary>
+public static class ServiceInstruments
 {
     public static IReadOnlyList<Instrument> All()
     {
         // Touching the type creates its static instruments; the statistics metrics are made as a host makes them.
         System.Runtime.CompilerServices.RuntimeHelpers.RunClassConstructor(typeof(KafkaTelemetry).TypeHandle);
+        System.Runtime.CompilerServices.RuntimeHelpers.RunClassConstructor(typeof(ConsumerTelemetry).TypeHandle);
         using var services = new ServiceCollection().AddMetrics().AddSingleton<KafkaStatisticsMetrics>().BuildServiceProvider();
 
         var instruments = new List<Instrument>();
@@ -18,7 +23,7 @@ public static class KafkaInstruments
         {
             InstrumentPublished = (instrument, _) =>
             {
-                if (instrument.Meter.Name == KafkaTelemetry.MeterName)
+                if (instrument.Meter.Name is KafkaTelemetry.MeterName or ConsumerTelemetry.MeterName)
                 {
                     lock (instruments)
                     {
