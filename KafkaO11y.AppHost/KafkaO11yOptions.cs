@@ -1,3 +1,4 @@
+using KafkaO11y.Kafka;
 using Microsoft.Extensions.Configuration;
 
 namespace KafkaO11y.AppHost;
@@ -47,6 +48,11 @@ public sealed class KafkaO11yOptions
 
         AtLeastOne(options.Kafka.Brokers, "Kafka:Brokers");
         AtLeastOne(options.Consumer.Replicas, "Consumer:Replicas");
+        AtLeastOne(options.Consumer.BatchSize, "Consumer:BatchSize");
+        if (!Enum.IsDefined(options.Consumer.TraceShape))
+        {
+            throw Refused($"{Section}:Consumer:TraceShape is '{options.Consumer.TraceShape}'; expected one of: {string.Join(", ", Enum.GetNames<KafkaTraceShape>())}.");
+        }
         return options;
     }
 
@@ -78,6 +84,12 @@ public sealed class ConsumerOptions
 {
     /// <summary>Consumer instances in the group.</summary>
     public int Replicas { get; set; } = 1;
+
+    /// <summary>Messages processed together in one batch span (the Consumer's <c>Processing:BatchSize</c>); 1: each in a span of its own.</summary>
+    public int BatchSize { get; set; } = 1;
+
+    /// <summary>Where the Consumer's process spans sit (its <c>Kafka:TraceShape</c>).</summary>
+    public KafkaTraceShape TraceShape { get; set; } = KafkaTraceShape.ContinueProducerTrace;
 }
 
 public sealed class LocalProgramOptions

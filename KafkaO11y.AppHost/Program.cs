@@ -6,6 +6,7 @@ var producer = builder.AddProject<Projects.KafkaO11y_Producer>("producer")
     .WithProducerCommands();
 var consumer = builder.AddProject<Projects.KafkaO11y_Consumer>("consumer")
     .WithReplicas(settings.ConsumerReplicas)
+    .WithBatchesAndTraceShape(settings.Options.Consumer)
     .WithConsumerCommands();
 IResourceBuilder<ProjectResource>[] services = [producer, consumer];
 

@@ -13,7 +13,9 @@ namespace KafkaO11y.Consumer;
 /// stores its offset only after processing, so that what is committed has been processed
 /// (at-least-once). A message that still fails after its retries (or is malformed) goes to the
 /// dead-letter topic, and the consumer moves on past it; if even that fails, the message is read
-/// again rather than skipped. On shutdown it commits and leaves the group.
+/// again rather than skipped. On shutdown it commits and leaves the group. With
+/// <see cref="ProcessingOptions.BatchSize"/> above 1, the messages ready together are processed in
+/// one batch span, each still on its own.
 /// </summary>
 public sealed partial class ConsumerWorker(
     IConsumer<string, byte[]> consumer,
@@ -48,6 +50,8 @@ public sealed partial class ConsumerWorker(
     // Set once the current message's dead letter is acknowledged; the loop handles one message at a time.
     private bool _deadLetterAcknowledged;
 
+    private readonly int _batchSize = processing.Value.BatchSize;
+
     // Consume blocks its thread, so the loop gets its own rather than holding up the host's start.
     protected override Task ExecuteAsync(CancellationToken stoppingToken) =>
         Task.Factory.StartNew(() => ConsumeLoopAsync(stoppingToken), stoppingToken,
@@ -73,7 +77,14 @@ public sealed partial class ConsumerWorker(
                     continue;
                 }
 
-                await ProcessAsync(consumed, stoppingToken);
+                if (_batchSize == 1)
+                {
+                    await ProcessAsync(consumed, stoppingToken);
+                }
+                else
+                {
+                    await ProcessBatchAsync(ReadyWith(consumed), stoppingToken);
+                }
             }
         }
         catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
@@ -87,41 +98,104 @@ public sealed partial class ConsumerWorker(
         }
     }
 
-    private async Task ProcessAsync(ConsumeResult<string, byte[]> consumed, CancellationToken stoppingToken)
+    /// <summary>The message just consumed and those ready after it, up to a batch.</summary>
+    private List<ConsumeResult<string, byte[]>> ReadyWith(ConsumeResult<string, byte[]> first)
+    {
+        var batch = new List<ConsumeResult<string, byte[]>>(_batchSize) { first };
+        try
+        {
+            while (batch.Count < _batchSize && consumer.Consume(TimeSpan.Zero) is { } next)
+            {
+                batch.Add(next);
+            }
+        }
+        catch (ConsumeException e)
+        {
+            LogConsumeError(e.Error.Code, e.Error.Reason);
+        }
+
+        return batch;
+    }
+
+    private Task ProcessAsync(ConsumeResult<string, byte[]> consumed, CancellationToken stoppingToken) =>
+        ProcessOneAsync(consumed, () => consumer.ProcessAsync(consumed, ProcessWithRetriesAsync, stoppingToken), stoppingToken);
+
+    /// <summary>
+    /// The batch in one span, each message on its own inside it. When one of them has no outcome,
+    /// it and everything after it in the batch is read again: each partition is rewound to its
+    /// first message not done.
+    /// </summary>
+    private Task ProcessBatchAsync(List<ConsumeResult<string, byte[]>> batch, CancellationToken stoppingToken) =>
+        consumer.ProcessBatchAsync(batch, async (messages, cancellationToken) =>
+        {
+            for (var index = 0; index < messages.Count; index++)
+            {
+                var consumed = messages[index];
+                if (!await ProcessOneAsync(consumed, () => ProcessWithRetriesAsync(consumed, cancellationToken), stoppingToken))
+                {
+                    RewindRest(messages, index + 1);
+                    return;
+                }
+            }
+        }, stoppingToken);
+
+    /// <summary>Rewinds each partition of the batch's messages from <paramref name="from"/> on to the first of them: nothing after a message not done is committed first.</summary>
+    private void RewindRest(IReadOnlyList<ConsumeResult<string, byte[]>> batch, int from)
+    {
+        foreach (var first in batch.Skip(from).DistinctBy(m => m.TopicPartition))
+        {
+            Rewind(first);
+        }
+    }
+
+    /// <summary>One message: processed, or failed and dead-lettered, then its offset stored; false when it has neither outcome and is to be read again.</summary>
+    private async Task<bool> ProcessOneAsync(ConsumeResult<string, byte[]> consumed, Func<Task> process, CancellationToken stoppingToken)
     {
         var succeeded = true;
         _deadLetterAcknowledged = false;
         stats.Started(consumed.Topic, consumed.Partition.Value, consumed.Offset.Value);
         try
         {
-            await consumer.ProcessAsync(consumed, ProcessWithRetriesAsync, stoppingToken);
+            await process();
         }
         catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
         {
             // Shutting down mid-message: leave its offset uncommitted, so it is processed again.
             throw;
         }
-        catch (Exception) when (_deadLetterAcknowledged)
+        catch (Exception e) when (_deadLetterAcknowledged)
         {
-            // Failed, and Kafka has its dead letter (logged inside the message's span).
+            // Failed, and Kafka has its dead letter (logged inside the message's span). In a batch
+            // the batch goes on: the failure is an event on its span.
             succeeded = false;
+            if (_batchSize > 1)
+            {
+                Activity.Current?.AddException(e);
+            }
         }
         catch (Exception e)
         {
             // Neither processed nor dead-lettered (the dead-letter send itself failed in a way it
             // does not retry): storing its offset would lose it, so it is read again instead.
             await ConsumeAgainAsync(consumed, e, stoppingToken);
-            return;
+            return false;
         }
 
         consumer.StoreOffset(consumed);
         stats.Passed(consumed.Topic, consumed.Partition.Value, consumed.Offset.Value, succeeded);
+        return true;
     }
 
     /// <summary>Rewinds the message's partition to it, so neither it nor anything after it on the partition is committed first.</summary>
     private async Task ConsumeAgainAsync(ConsumeResult<string, byte[]> consumed, Exception error, CancellationToken stoppingToken)
     {
         LogNoOutcome(consumed.Topic, consumed.Partition.Value, consumed.Offset.Value, error.GetType().FullName!, error.Message, NoOutcomeDelay.TotalMilliseconds, error);
+        Rewind(consumed);
+        await Task.Delay(NoOutcomeDelay, stoppingToken);
+    }
+
+    private void Rewind(ConsumeResult<string, byte[]> consumed)
+    {
         try
         {
             consumer.Seek(consumed.TopicPartitionOffset);
@@ -132,8 +206,6 @@ public sealed partial class ConsumerWorker(
             // offset, which is not past this message.
             LogSeekFailed(consumed.Topic, consumed.Partition.Value, e.Error.Reason);
         }
-
-        await Task.Delay(NoOutcomeDelay, stoppingToken);
     }
 
     private async Task ProcessWithRetriesAsync(ConsumeResult<string, byte[]> consumed, CancellationToken cancellationToken)

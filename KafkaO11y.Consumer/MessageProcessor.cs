@@ -34,6 +34,14 @@ public sealed class ProcessingOptions
     /// <summary>What to do with a message already processed: skip its work (default) or do it again. Both count and log it.</summary>
     public DuplicateHandling Duplicates { get; set; } = DuplicateHandling.Skip;
 
+    /// <summary>
+    /// Messages processed together in one batch span (1: each in a span of its own). A batch is
+    /// what is ready when its first message arrives, up to this many; its messages are still
+    /// processed, retried, dead-lettered and committed one by one, in order.
+    /// </summary>
+    [Range(1, 1_000)]
+    public int BatchSize { get; set; } = 1;
+
     /// <summary>Message ids remembered per partition to recognise duplicates (about 60 bytes each).</summary>
     [Range(1, 1_000_000)]
     public int DuplicateWindow { get; set; } = 10_000;

@@ -11,6 +11,9 @@ public static class ConfigurationKeys
     /// <summary>The topic the Producer writes and the Consumer reads.</summary>
     public const string MessagingTopic = Messaging + ":Topic";
 
+    /// <summary>Messages the Consumer processes in one batch span.</summary>
+    public const string ProcessingBatchSize = "Processing:BatchSize";
+
     /// <summary>The Kafka integration's sections, which the AppHost sets for the services.</summary>
     public const string KafkaClient = KafkaConfigurationSections.Client;
 

@@ -39,6 +39,20 @@ internal static class ActivityTagExtensions
         activity.AddTagIfNotNull(MessagingAttributes.ServerPort, client.ServerPortTag);
     }
 
+    /// <summary>The attributes of a batch's process span: those of one message's, less what differs from message to message.</summary>
+    public static void AddBatchTags(this Activity activity, string? topic, int messageCount, KafkaClientInfo client)
+    {
+        activity.AddTag(MessagingAttributes.System, MessagingAttributes.KafkaSystem);
+        activity.AddTag(MessagingAttributes.OperationName, MessagingAttributes.Operations.Process);
+        activity.AddTag(MessagingAttributes.OperationType, MessagingAttributes.Operations.Process);
+        activity.AddTagIfNotNull(MessagingAttributes.DestinationName, topic);
+        activity.AddTag(MessagingAttributes.BatchMessageCount, messageCount);
+        activity.AddTagIfNotNull(MessagingAttributes.ConsumerGroupName, client.ConsumerGroup);
+        activity.AddTagIfNotNull(MessagingAttributes.ClientId, client.ClientId);
+        activity.AddTagIfNotNull(MessagingAttributes.ServerAddress, client.ServerAddress);
+        activity.AddTagIfNotNull(MessagingAttributes.ServerPort, client.ServerPortTag);
+    }
+
     /// <summary>A failed send or process: error status, <c>error.type</c> and the exception, if any.</summary>
     public static void RecordFailure(this Activity activity, string errorType, Exception? exception)
     {

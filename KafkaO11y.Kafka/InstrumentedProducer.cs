@@ -12,6 +12,9 @@ namespace KafkaO11y.Kafka;
 public sealed class InstrumentedProducer<TKey, TValue>(IProducer<TKey, TValue> inner, KafkaClientInfo client, KafkaStatisticsMetrics? statistics = null)
     : IProducer<TKey, TValue>
 {
+    /// <summary>What the traces need of the client that Kafka's client API does not tell (without a call into librdkafka per message).</summary>
+    public KafkaClientInfo Client { get; } = client;
+
     /// <summary>Sends a message in a <c>send {topic}</c> span that ends when Kafka acknowledges it.</summary>
     /// <inheritdoc/>
     public Task<DeliveryResult<TKey, TValue>> ProduceAsync(
@@ -23,7 +26,7 @@ public sealed class InstrumentedProducer<TKey, TValue>(IProducer<TKey, TValue> i
         TopicPartition topicPartition, Message<TKey, TValue> message, CancellationToken cancellationToken = default)
     {
         // The span lives in this async call only; the caller's Activity.Current is left as it was.
-        var send = KafkaProducerInstrumentation.StartSend(client, topicPartition.Topic, message);
+        var send = KafkaProducerInstrumentation.StartSend(Client, topicPartition.Topic, message);
         try
         {
             var result = await inner.ProduceAsync(topicPartition, message, cancellationToken).ConfigureAwait(false);
@@ -45,7 +48,7 @@ public sealed class InstrumentedProducer<TKey, TValue>(IProducer<TKey, TValue> i
     public void Produce(TopicPartition topicPartition, Message<TKey, TValue> message, Action<DeliveryReport<TKey, TValue>>? deliveryHandler = null)
     {
         var callersActivity = Activity.Current;
-        var send = KafkaProducerInstrumentation.StartSend(client, topicPartition.Topic, message);
+        var send = KafkaProducerInstrumentation.StartSend(Client, topicPartition.Topic, message);
         try
         {
             inner.Produce(topicPartition, message, report =>

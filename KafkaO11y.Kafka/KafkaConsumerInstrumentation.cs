@@ -116,7 +116,12 @@ internal static class KafkaProcessMetrics
     public static void Succeeded(KafkaProcessPartition partition, long started, Timestamp created)
     {
         KafkaTelemetry.ProcessDuration.Record(Stopwatch.GetElapsedTime(started).TotalSeconds, partition.ProcessTags);
+        Processed(partition, created);
+    }
 
+    /// <summary>The end-to-end latency of one message processed.</summary>
+    public static void Processed(KafkaProcessPartition partition, Timestamp created)
+    {
         // Kafka's CreateTime is when the producer made the message, so this spans the whole path.
         if (created.Type == TimestampType.CreateTime)
         {
@@ -125,9 +130,12 @@ internal static class KafkaProcessMetrics
         }
     }
 
-    public static void Failed(KafkaProcessPartition partition, long started, string errorType)
+    public static void Failed(KafkaProcessPartition partition, long started, string errorType) =>
+        Failed(partition.ProcessTags, started, errorType);
+
+    public static void Failed(ReadOnlySpan<KeyValuePair<string, object?>> processTags, long started, string errorType)
     {
-        var tags = new TagList(partition.ProcessTags) { { MessagingAttributes.ErrorType, errorType } };
+        var tags = new TagList(processTags) { { MessagingAttributes.ErrorType, errorType } };
         KafkaTelemetry.ProcessDuration.Record(Stopwatch.GetElapsedTime(started).TotalSeconds, tags);
     }
 }

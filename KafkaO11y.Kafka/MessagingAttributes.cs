@@ -21,6 +21,10 @@ public static class MessagingAttributes
     public const string KafkaMessageKey = "messaging.kafka.message.key";
     /// <summary><c>messaging.kafka.message.tombstone</c>: true for a message with no value; absent otherwise.</summary>
     public const string KafkaMessageTombstone = "messaging.kafka.message.tombstone";
+
+    /// <summary><c>messaging.batch.message_count</c>: the number of messages a batch's span covers.</summary>
+    public const string BatchMessageCount = "messaging.batch.message_count";
+
     /// <summary><c>messaging.consumer.group.name</c>: the consumer's group id.</summary>
     public const string ConsumerGroupName = "messaging.consumer.group.name";
     /// <summary><c>messaging.client.id</c>: the client's <c>client.id</c>.</summary>

@@ -1,4 +1,5 @@
 using KafkaO11y.Contracts;
+using KafkaO11y.Kafka;
 
 namespace KafkaO11y.AppHost.Services;
 
@@ -27,4 +28,13 @@ public static class ServiceBuilderExtensions
 
         return service;
     }
+
+    /// <summary>
+    /// The Consumer's batch size and trace shape, from the AppHost's <c>KafkaO11y:Consumer</c>
+    /// settings: set on the service whatever their value, so the dashboard shows them.
+    /// </summary>
+    public static IResourceBuilder<ProjectResource> WithBatchesAndTraceShape(this IResourceBuilder<ProjectResource> consumer, ConsumerOptions options) =>
+        consumer
+            .WithEnvironment(ConfigurationKeys.EnvironmentVariable(ConfigurationKeys.ProcessingBatchSize), options.BatchSize.ToString(System.Globalization.CultureInfo.InvariantCulture))
+            .WithEnvironment(ConfigurationKeys.EnvironmentVariable($"{KafkaConfigurationSections.Settings}:{nameof(KafkaClientSettings.TraceShape)}"), options.TraceShape.ToString());
 }

@@ -253,6 +253,102 @@ public sealed class KafkaInstrumentationTests : IDisposable
         }
     }
 
+    /// <summary>
+    /// A batch processed as one: one process span (kind Consumer) with a link to each message's send
+    /// span and the batch's size, no parent taken from any message, the partition the batch shares,
+    /// no per-message offset or key; each message counted and its end-to-end latency recorded, one
+    /// process duration for the batch; the handler's spans and logs inside the batch's span.
+    /// </summary>
+    [Fact]
+    public async Task A_batch_is_processed_in_one_span_linked_to_each_message_with_each_messages_metrics()
+    {
+        for (var index = 0; index < 3; index++)
+        {
+            using var request = Caller.StartActivity($"POST /messages {index}", ActivityKind.Server, parentContext: default);
+            await Producer.ProduceAsync(new TopicPartition(_topic, 1), new Message<string, byte[]> { Key = $"batch-{index}", Value = "{}"u8.ToArray(), Timestamp = new Timestamp(DateTime.UtcNow) });
+        }
+
+        var batch = new[] { ConsumeOne(), ConsumeOne(), ConsumeOne() };
+        var logger = _host.Services.GetRequiredService<ILogger<KafkaInstrumentationTests>>();
+        IReadOnlyList<ConsumeResult<string, byte[]>>? handled = null;
+        await Consumer.ProcessBatchAsync(batch, (messages, _) =>
+        {
+            using var handlerWork = Caller.StartActivity("batch handler work");
+            logger.LogInformation("Processing a batch of {Count}", messages.Count);
+            handled = messages;
+            return Task.CompletedTask;
+        });
+        FlushTelemetry();
+
+        Assert.Same(batch, handled);
+        var sends = _telemetry.Spans.Where(s => s.DisplayName == $"send {_topic}").ToList();
+        Assert.Equal(3, sends.Count);
+        var process = Assert.Single(_telemetry.Spans, s => s.DisplayName == $"process {_topic}");
+        Assert.Equal(ActivityKind.Consumer, process.Kind);
+        Assert.Equal(default, process.ParentSpanId);
+        Assert.DoesNotContain(sends, send => send.TraceId == process.TraceId);
+        Assert.Equal(
+            sends.Select(s => $"{s.TraceId}-{s.SpanId}").Order(),
+            process.Links.Select(l => $"{l.Context.TraceId}-{l.Context.SpanId}").Order());
+        AssertTags(process, new()
+        {
+            ["messaging.system"] = "kafka",
+            ["messaging.operation.name"] = "process",
+            ["messaging.operation.type"] = "process",
+            ["messaging.destination.name"] = _topic,
+            ["messaging.destination.partition.id"] = "1",
+            ["messaging.batch.message_count"] = 3,
+            ["messaging.consumer.group.name"] = "instrumentation-test-group",
+            ["messaging.client.id"] = "instrumentation-test-consumer",
+            ["server.address"] = "127.0.0.1",
+            ["server.port"] = BootstrapPort,
+        });
+        Assert.Null(process.GetTagItem("messaging.kafka.offset"));
+        Assert.Null(process.GetTagItem("messaging.kafka.message.key"));
+
+        var handlerWork = Assert.Single(_telemetry.Spans, s => s.DisplayName == "batch handler work");
+        Assert.Equal((process.TraceId, process.SpanId), (handlerWork.TraceId, handlerWork.ParentSpanId));
+        var log = Assert.Single(_telemetry.Logs, l => l.FormattedMessage == "Processing a batch of 3");
+        Assert.Equal(process.TraceId, log.TraceId);
+
+        Assert.Equal(3, MessagesCounted("messaging.client.consumed.messages"));
+        AssertHistogram("messaging.process.duration", "s", expectedCount: 1);
+        AssertHistogram("kafkao11y.message.end_to_end.duration", "s", expectedCount: 3);
+    }
+
+    /// <summary>
+    /// A batch from two partitions names neither on its span or its duration; a batch whose handler
+    /// throws is marked failed, its duration recorded with the error type and no message's end-to-end
+    /// latency (none was processed), and the exception reaches the caller.
+    /// </summary>
+    [Fact]
+    public async Task A_batch_from_two_partitions_names_neither_and_a_failed_batch_records_its_error()
+    {
+        await Producer.ProduceAsync(new TopicPartition(_topic, 0), new Message<string, byte[]> { Key = "p0", Value = "{}"u8.ToArray() });
+        await Producer.ProduceAsync(new TopicPartition(_topic, 2), new Message<string, byte[]> { Key = "p2", Value = "{}"u8.ToArray() });
+        var batch = new[] { ConsumeOne(), ConsumeOne() };
+
+        var failure = await Assert.ThrowsAsync<InvalidOperationException>(() =>
+            Consumer.ProcessBatchAsync(batch, (_, _) => throw new InvalidOperationException("cannot process the batch")));
+        FlushTelemetry();
+
+        Assert.Equal("cannot process the batch", failure.Message);
+        var process = Assert.Single(_telemetry.Spans, s => s.DisplayName == $"process {_topic}");
+        Assert.Null(process.GetTagItem("messaging.destination.partition.id"));
+        Assert.Equal(2, process.GetTagItem("messaging.batch.message_count"));
+        Assert.Equal(ActivityStatusCode.Error, process.Status);
+        Assert.Equal(typeof(InvalidOperationException).FullName, process.GetTagItem("error.type"));
+        var duration = Assert.Single(Points("messaging.process.duration"), p => Tag(p, "messaging.destination.name") == _topic);
+        Assert.Equal((null, typeof(InvalidOperationException).FullName), (Tag(duration, "messaging.destination.partition.id"), Tag(duration, "error.type")));
+        Assert.DoesNotContain(_telemetry.Metrics, m => m.Name == "kafkao11y.message.end_to_end.duration"
+            && CapturedTelemetry.Points(m).Any(p => Tag(p, "messaging.destination.name") == _topic));
+        Assert.Equal(2, MessagesCounted("messaging.client.consumed.messages"));
+
+        await Assert.ThrowsAsync<ArgumentOutOfRangeException>("batch", () => Consumer.ProcessBatchAsync([], (_, _) => Task.CompletedTask));
+        await Assert.ThrowsAsync<ArgumentNullException>("batch", () => Consumer.ProcessBatchAsync(null!, (_, _) => Task.CompletedTask));
+        await Assert.ThrowsAsync<ArgumentNullException>("process", () => Consumer.ProcessBatchAsync(batch, null!));
+    }
+
     /// <summary>A message with no value (a tombstone, which deletes its key in a compacted topic) is marked so on both spans; others are not.</summary>
     [Fact]
     public async Task A_tombstone_is_marked_on_its_send_and_process_spans()

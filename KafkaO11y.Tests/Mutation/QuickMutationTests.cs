@@ -25,14 +25,14 @@ public sealed class QuickMutationTests(ITestOutputHelper testOutput)
             await CopyRepositoryAsync(copy.FullName);
             var reports = Path.Combine(copy.FullName, "StrykerOutput");
             var (exitCode, output, errors) = await ChildProcess.RunAsync("bash", [".ci/mutation-test", "--quick", "--output", reports],
-                copy.FullName, Timeout, OutsideThisTestRun());
+                copy.FullName, Timeout, NestedBuild.Environment());
 
             var scores = new List<string>();
             var below = new List<string>();
             foreach (var part in new[] { "processor", "propagation" })
             {
                 var report = Path.Combine(reports, part, "reports", "mutation-report.json");
-                Assert.True(File.Exists(report), $"Stryker wrote no report for {part} (exit code {exitCode}).\n{Last(output)}\n{Last(errors)}");
+                Assert.True(File.Exists(report), $"Stryker wrote no report for {part} (exit code {exitCode}).\n{NestedBuild.Last(output)}\n{NestedBuild.Last(errors)}");
                 foreach (var (file, score, survivors) in Scores(report))
                 {
                     scores.Add($"{file}: {score:F1} %");
@@ -45,7 +45,7 @@ public sealed class QuickMutationTests(ITestOutputHelper testOutput)
             }
 
             Assert.True(below.Count == 0, string.Join('\n', below));
-            Assert.True(exitCode == 0, $"Stryker exited with {exitCode} ({string.Join(", ", scores)}).\n{Last(errors)}");
+            Assert.True(exitCode == 0, $"Stryker exited with {exitCode} ({string.Join(", ", scores)}).\n{NestedBuild.Last(errors)}");
             Assert.Equal(2, scores.Count);
         }
         finally
@@ -101,14 +101,6 @@ public sealed class QuickMutationTests(ITestOutputHelper testOutput)
             }
         }
     }
-
-    /// <summary>This environment without what the test run set for itself (MSBuild's and the test host's variables), which would mislead the builds Stryker starts.</summary>
-    private static Dictionary<string, string?> OutsideThisTestRun() =>
-        Environment.GetEnvironmentVariables().Keys.Cast<string>()
-            .Where(name => name.StartsWith("MSBUILD", StringComparison.OrdinalIgnoreCase) || name.StartsWith("VSTEST", StringComparison.OrdinalIgnoreCase))
-            .ToDictionary(name => name, _ => (string?)null);
-
-    private static string Last(string text) => string.Join('\n', text.Split('\n').TakeLast(30));
 }
 
 /// <summary>The mutation check builds and runs tests on both cores: it runs alone, after the tests that run in parallel.</summary>

@@ -16,11 +16,11 @@ namespace KafkaO11y.Tests.Services;
 /// The Consumer's worker, processor and dead-letter publisher in this process, on the embedded
 /// broker, committing every 100 ms: what is committed and what is dead-lettered, message by message,
 /// and the spans, metrics and logs that say so. The same promises as the end-to-end fault tests, at a
-/// level a mutation tool can reach.
+/// level a mutation tool can reach. <see cref="ConsumerWorkerBatchTests"/> runs each again in batch mode.
 /// </summary>
-public sealed class ConsumerWorkerTests : IDisposable
+public class ConsumerWorkerTests : IDisposable
 {
-    private static readonly TimeSpan Timeout = TimeSpan.FromSeconds(30);
+    protected static readonly TimeSpan Timeout = TimeSpan.FromSeconds(30);
 
     private readonly string _topic = $"consumer-worker-{Guid.NewGuid():N}";
     private readonly EmbeddedKafkaCluster _kafka;
@@ -29,7 +29,14 @@ public sealed class ConsumerWorkerTests : IDisposable
     private readonly IHost _consumer;
 
     public ConsumerWorkerTests()
+        : this(batchSize: 1)
     {
+    }
+
+    /// <summary>The worker with <c>Processing:BatchSize</c> set: above 1, the messages ready together share a batch span.</summary>
+    protected ConsumerWorkerTests(int batchSize)
+    {
+        BatchSize = batchSize;
         _kafka = EmbeddedKafkaCluster.Start(brokers: 1,
             [new KafkaTopic(_topic, Partitions: 1), new KafkaTopic(MessageTopics.DeadLetterOf(_topic), Partitions: 1)]);
         _writer = new ProducerBuilder<string, byte[]?>(new ProducerConfig { BootstrapServers = _kafka.BootstrapServers }).Build();
@@ -37,13 +44,20 @@ public sealed class ConsumerWorkerTests : IDisposable
             builder =>
             {
                 builder.Configuration["Processing:RetryBackoffMilliseconds"] = "1";
+                builder.Configuration["Processing:BatchSize"] = $"{batchSize}";
                 _telemetry.AddTo(builder);
             });
     }
 
-    private ProcessingStats Stats => _consumer.Services.GetRequiredService<ProcessingStats>();
+    protected int BatchSize { get; }
 
-    private ProcessingControl Control => _consumer.Services.GetRequiredService<ProcessingControl>();
+    protected string Topic => _topic;
+
+    protected EmbeddedKafkaCluster Kafka => _kafka;
+
+    protected ProcessingStats Stats => _consumer.Services.GetRequiredService<ProcessingStats>();
+
+    protected ProcessingControl Control => _consumer.Services.GetRequiredService<ProcessingControl>();
 
     /// <summary>
     /// While a message is in progress the group's commit stays at it (ten commit intervals are
@@ -123,7 +137,7 @@ public sealed class ConsumerWorkerTests : IDisposable
         Assert.Equal(new[] { 1, 2 }, failedProcess.Events.Where(e => e.Name == "retry").Select(e => (int)e.Tags.Single(t => t.Key == "attempt").Value!));
 
         var processed = Assert.Single(_telemetry.LogsStartingWith("Processed message"));
-        Assert.Equal((LogLevel.Information, validSender.TraceId), (processed.LogLevel, processed.TraceId));
+        Assert.Equal((LogLevel.Information, ProcessSpanOf(validSender).TraceId), (processed.LogLevel, processed.TraceId));
         Assert.Contains($"from {_topic} partition 0 offset 2", processed.FormattedMessage);
     }
 
@@ -158,16 +172,23 @@ public sealed class ConsumerWorkerTests : IDisposable
     /// and keeps the sender's traceparent, that it was counted by error type, and that its log line
     /// belongs to the process span; returns the process span.
     /// </summary>
-    private Activity AssertDeadLetterInTrace(ConsumeResult<string, byte[]> letter, ActivityContext sender, string errorType)
+    protected Activity AssertDeadLetterInTrace(ConsumeResult<string, byte[]> letter, ActivityContext sender, string errorType)
     {
         Assert.Equal(Traceparent(sender), Header(letter, DeadLetterHeaders.SourceTraceparent));
-        var spans = _telemetry.Spans.Where(s => s.TraceId == sender.TraceId).ToList();
-        var process = Assert.Single(spans, s => s.DisplayName == $"process {_topic}");
-        Assert.Equal(sender.SpanId, process.ParentSpanId);
-        var deadLetterSend = Assert.Single(spans, s => s.DisplayName == $"send {MessageTopics.DeadLetterOf(_topic)}");
+        var process = ProcessSpanOf(sender);
+        var deadLetterSend = Assert.Single(_telemetry.Spans, s => s.TraceId == process.TraceId && s.DisplayName == $"send {MessageTopics.DeadLetterOf(_topic)}");
         Assert.Equal(process.SpanId, deadLetterSend.ParentSpanId);
         Assert.Equal(Traceparent(deadLetterSend.Context), Header(letter, KafkaHeaderPropagation.TraceParentHeader));
-        Assert.Equal(ActivityStatusCode.Error, process.Status);
+        if (BatchSize == 1)
+        {
+            Assert.Equal(ActivityStatusCode.Error, process.Status);
+        }
+        else
+        {
+            // A batch whose message was dead-lettered was handled: the failure is an event on it, not its status.
+            Assert.Equal(ActivityStatusCode.Unset, process.Status);
+            Assert.Contains(process.Events, e => e.Name == "exception" && e.Tags.Any(t => t.Key == "exception.type" && (string?)t.Value == $"KafkaO11y.Consumer.{errorType}"));
+        }
 
         var fullErrorType = $"KafkaO11y.Consumer.{errorType}";
         Assert.Equal(1, _telemetry.CounterSum(_consumer, "kafkao11y.messages.dead_lettered",
@@ -178,16 +199,25 @@ public sealed class ConsumerWorkerTests : IDisposable
         return process;
     }
 
-    private static ActivityContext SenderContext() =>
+    /// <summary>
+    /// The span the sender's message was processed in: one by one, the message's own process span,
+    /// a child of the sender's; in batch mode, the batch's, which links to it.
+    /// </summary>
+    protected Activity ProcessSpanOf(ActivityContext sender) => BatchSize == 1
+        ? Assert.Single(_telemetry.Spans, s => s.DisplayName == $"process {_topic}" && s.ParentSpanId == sender.SpanId && s.TraceId == sender.TraceId)
+        : Assert.Single(_telemetry.Spans, s => s.DisplayName == $"process {_topic}" && s.GetTagItem("messaging.batch.message_count") is int
+            && s.Links.Any(l => l.Context.SpanId == sender.SpanId));
+
+    protected static ActivityContext SenderContext() =>
         new(ActivityTraceId.CreateRandom(), ActivitySpanId.CreateRandom(), ActivityTraceFlags.Recorded, isRemote: true);
 
-    private static string Traceparent(ActivityContext context) => $"00-{context.TraceId}-{context.SpanId}-01";
+    protected static string Traceparent(ActivityContext context) => $"00-{context.TraceId}-{context.SpanId}-01";
 
-    private static byte[] Valid() => JsonSerializer.SerializeToUtf8Bytes(
+    protected static byte[] Valid() => JsonSerializer.SerializeToUtf8Bytes(
         new MessageBody(Guid.NewGuid(), 1, DateTimeOffset.UtcNow, "test", "payload"), MessageJsonContext.Default.MessageBody);
 
     /// <summary>Sends as another service would: its own header and, when it has one, its trace context.</summary>
-    private Task SendAsync(byte[]? value, string key = "valid", Timestamp? timestamp = null, ActivityContext? sender = null)
+    protected Task SendAsync(byte[]? value, string key = "valid", Timestamp? timestamp = null, ActivityContext? sender = null)
     {
         var headers = new Headers { { "x-sender", "sender's own"u8.ToArray() } };
         if (sender is { } context)
@@ -198,17 +228,18 @@ public sealed class ConsumerWorkerTests : IDisposable
         return _writer.ProduceAsync(_topic, new Message<string, byte[]?> { Key = key, Value = value, Timestamp = timestamp ?? Timestamp.Default, Headers = headers });
     }
 
-    private Task<long> CommittedAsync()
+    protected Task<long> CommittedAsync()
     {
         var consumer = _consumer.Services.GetRequiredService<IConsumer<string, byte[]>>();
         return Task.FromResult(consumer.Committed([new TopicPartition(_topic, 0)], TimeSpan.FromSeconds(5)).Single().Offset.Value);
     }
 
-    private static string? Header(ConsumeResult<string, byte[]> letter, string key) =>
+    protected static string? Header(ConsumeResult<string, byte[]> letter, string key) =>
         letter.Message.Headers.TryGetLastBytes(key, out var value) ? Encoding.UTF8.GetString(value) : null;
 
     public void Dispose()
     {
+        GC.SuppressFinalize(this);
         _consumer.StopAsync().GetAwaiter().GetResult();
         _consumer.Dispose();
         _writer.Dispose();

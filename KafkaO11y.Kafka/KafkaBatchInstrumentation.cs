@@ -1,0 +1,105 @@
+using System.Diagnostics;
+using Confluent.Kafka;
+
+namespace KafkaO11y.Kafka;
+
+/// <summary>
+/// Processing of a batch of consumed messages inside one <c>process {topic}</c> span (kind
+/// Consumer), as the messaging conventions (v1.44) describe a batch: a link to each message's
+/// producer context, <c>messaging.batch.message_count</c>, and no parent taken from any one message
+/// (its parent is the span current when processing starts, if any).
+/// </summary>
+public static class KafkaBatchInstrumentation
+{
+    /// <summary>
+    /// Runs <paramref name="process"/> on <paramref name="batch"/> inside one process span, and
+    /// records each message's metrics: every message is counted as consumed, and, once the batch is
+    /// processed, each message's end-to-end latency; the batch's processing time is one
+    /// <c>messaging.process.duration</c>, as long as the span. An exception from
+    /// <paramref name="process"/> marks the span failed and is thrown on.
+    /// </summary>
+    /// <param name="consumer">The consumer that consumed the messages; one <c>AddInstrumentedKafkaConsumer</c> built gives the span its client id, group and server.</param>
+    /// <param name="batch">The messages, in the order they were consumed; at least one.</param>
+    /// <param name="process">The handler, given the whole batch.</param>
+    /// <param name="cancellationToken">Passed to the handler.</param>
+    public static Task ProcessBatchAsync<TKey, TValue>(
+        this IConsumer<TKey, TValue> consumer,
+        IReadOnlyList<ConsumeResult<TKey, TValue>> batch,
+        Func<IReadOnlyList<ConsumeResult<TKey, TValue>>, CancellationToken, Task> process,
+        CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(consumer);
+        ArgumentNullException.ThrowIfNull(batch);
+        ArgumentNullException.ThrowIfNull(process);
+        ArgumentOutOfRangeException.ThrowIfZero(batch.Count, nameof(batch));
+
+        var client = consumer is InstrumentedConsumer<TKey, TValue> instrumented ? instrumented.Client : KafkaClientInfo.Unknown;
+        return ProcessBatchAsync(client, batch, process, cancellationToken);
+    }
+
+    private static async Task ProcessBatchAsync<TKey, TValue>(
+        KafkaClientInfo client,
+        IReadOnlyList<ConsumeResult<TKey, TValue>> batch,
+        Func<IReadOnlyList<ConsumeResult<TKey, TValue>>, CancellationToken, Task> process,
+        CancellationToken cancellationToken)
+    {
+        var partitions = new KafkaProcessPartition[batch.Count];
+        var (oneTopic, onePartition) = (true, true);
+        for (var index = 0; index < batch.Count; index++)
+        {
+            var consumed = batch[index];
+            partitions[index] = KafkaProcessPartition.For(consumed.Topic, consumed.Partition.Value, client.ConsumerGroup);
+            partitions[index].Consumed.Add();
+            oneTopic &= partitions[index].Topic == partitions[0].Topic;
+            onePartition &= oneTopic && partitions[index].Partition == partitions[0].Partition;
+        }
+
+        // A destination or partition the whole batch shares is the span's; otherwise it is left out.
+        var first = partitions[0];
+        using var activity = KafkaTelemetry.ActivitySource.StartActivity(
+            oneTopic ? first.SpanName : MessagingAttributes.Operations.Process, ActivityKind.Consumer);
+        if (activity is { IsAllDataRequested: true })
+        {
+            foreach (var consumed in batch)
+            {
+                var producerContext = KafkaHeaderPropagation.Extract(consumed.Message.Headers).ActivityContext;
+                if (producerContext != default)
+                {
+                    activity.AddLink(new ActivityLink(producerContext));
+                }
+            }
+
+            activity.AddBatchTags(oneTopic ? first.Topic : null, batch.Count, client);
+            if (onePartition)
+            {
+                activity.AddTag(MessagingAttributes.PartitionId, first.PartitionId);
+            }
+        }
+
+        var processTags = onePartition ? first.ProcessTags : BatchTags(oneTopic ? first.Topic : null, client.ConsumerGroup);
+        var started = Stopwatch.GetTimestamp();
+        try
+        {
+            await process(batch, cancellationToken).ConfigureAwait(false);
+        }
+        catch (Exception e)
+        {
+            var errorType = e.GetType().FullName!;
+            activity?.RecordFailure(errorType, e);
+            KafkaProcessMetrics.Failed(processTags, started, errorType);
+            throw;
+        }
+
+        KafkaTelemetry.ProcessDuration.Record(Stopwatch.GetElapsedTime(started).TotalSeconds, processTags);
+        for (var index = 0; index < batch.Count; index++)
+        {
+            KafkaProcessMetrics.Processed(partitions[index], batch[index].Message.Timestamp);
+        }
+    }
+
+    /// <summary>The process metrics' attributes for a batch from more than one partition.</summary>
+    private static KeyValuePair<string, object?>[] BatchTags(string? topic, string? group) =>
+        topic is null
+            ? [new(MessagingAttributes.System, MessagingAttributes.KafkaSystem), new(MessagingAttributes.ConsumerGroupName, group), new(MessagingAttributes.OperationName, MessagingAttributes.Operations.Process)]
+            : [new(MessagingAttributes.System, MessagingAttributes.KafkaSystem), new(MessagingAttributes.DestinationName, topic), new(MessagingAttributes.ConsumerGroupName, group), new(MessagingAttributes.OperationName, MessagingAttributes.Operations.Process)];
+}
