@@ -9,12 +9,6 @@ namespace KafkaO11y.Tests.EndToEnd;
 [Collection(EmbeddedAppCollection.Name)]
 public sealed class DashboardBrowserTests(EmbeddedAppFixture fixture)
 {
-    private static readonly string[] ChromiumArguments =
-    [
-        "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-        "--disable-sync", "--no-first-run",
-    ];
-
     /// <summary>
     /// The tutorial's pictures, taken from the running app: the resource list, one message's trace,
     /// that trace's structured logs and a metric chart. Written to docs/images when the environment
@@ -23,15 +17,12 @@ public sealed class DashboardBrowserTests(EmbeddedAppFixture fixture)
     [SkippableFact]
     public async Task The_tutorials_screenshots_show_what_they_promise()
     {
-        var chromium = ExternalTool.Chromium.RequirePath();
+        ExternalTool.Chromium.RequirePath();
         var traceId = await TraceOfANewMessageAsync("pictured for the tutorial");
-        var folder = Environment.GetEnvironmentVariable("KAFKAO11Y_UPDATE_SCREENSHOTS") == "true"
-            ? Path.Combine(Repository.Root, "docs", "images")
-            : Directory.CreateTempSubdirectory("kafka-o11y-screenshots-").FullName;
-        Directory.CreateDirectory(folder);
+        var folder = DashboardBrowser.ScreenshotFolder();
 
         using var playwright = await Playwright.CreateAsync();
-        await using var browser = await LaunchAsync(playwright, chromium);
+        await using var browser = await DashboardBrowser.LaunchAsync(playwright);
         var page = await browser.NewPageAsync(new BrowserNewPageOptions { ViewportSize = new ViewportSize { Width = 1400, Height = 800 } });
         var dashboard = fixture.App.GetEndpoint("aspire-dashboard", "http");
 
@@ -56,12 +47,12 @@ public sealed class DashboardBrowserTests(EmbeddedAppFixture fixture)
     [SkippableFact]
     public async Task The_traces_page_shows_a_trace_spanning_the_Producer_and_the_Consumer()
     {
-        var chromium = ExternalTool.Chromium.RequirePath();
+        ExternalTool.Chromium.RequirePath();
 
         var traceId = await TraceOfANewMessageAsync("seen in a browser");
 
         using var playwright = await Playwright.CreateAsync();
-        await using var browser = await LaunchAsync(playwright, chromium);
+        await using var browser = await DashboardBrowser.LaunchAsync(playwright);
         var page = await browser.NewPageAsync(new BrowserNewPageOptions { ViewportSize = new ViewportSize { Width = 1600, Height = 1000 } });
         var dashboard = fixture.App.GetEndpoint("aspire-dashboard", "http");
 
@@ -81,21 +72,15 @@ public sealed class DashboardBrowserTests(EmbeddedAppFixture fixture)
         Assert.Contains("consumer", text);
     }
 
-    private static Task<IBrowser> LaunchAsync(IPlaywright playwright, string chromium) =>
-        playwright.Chromium.LaunchAsync(new BrowserTypeLaunchOptions { ExecutablePath = chromium, Headless = true, Args = ChromiumArguments });
-
     /// <summary>Posts a message and returns its trace id once the dashboard holds both its send and its processing.</summary>
     private async Task<string> TraceOfANewMessageAsync(string payload)
     {
         using var producer = fixture.CreateHttpClient("producer");
         using var response = await producer.PostAsJsonAsync("/messages", new { payload });
         var published = (await response.Content.ReadFromJsonAsync<Published>())!;
-        bool IsSend(DashboardSpan s) => s.Name == "send messages"
-            && s.Attributes.GetValueOrDefault("messaging.kafka.offset") == published.Offset.ToString()
-            && s.Attributes.GetValueOrDefault("messaging.destination.partition.id") == published.Partition.ToString();
         var spans = await Poll.UntilAsync(() => fixture.Dashboard.GetSpansAsync("producer"),
-            spans => spans.Any(IsSend), TimeSpan.FromSeconds(60), "the message's send span");
-        var traceId = spans.First(IsSend).TraceId;
+            spans => spans.Any(published.IsSentBy), TimeSpan.FromSeconds(60), "the message's send span");
+        var traceId = spans.First(published.IsSentBy).TraceId;
         await Poll.UntilAsync(() => fixture.Dashboard.GetTraceAsync(traceId),
             trace => trace.Any(s => s.Service == "consumer"), TimeSpan.FromSeconds(60), "the consumer's span in the trace");
         return traceId;

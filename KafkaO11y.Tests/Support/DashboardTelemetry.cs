@@ -20,6 +20,9 @@ public sealed record DashboardSpan(
     /// <summary>The span's events: name and attributes.</summary>
     public IReadOnlyList<(string Name, IReadOnlyDictionary<string, string> Attributes)> Events { get; init; } = [];
 
+    /// <summary>The spans it links to: trace id and span id.</summary>
+    public IReadOnlyList<(string TraceId, string SpanId)> Links { get; init; } = [];
+
     public const int ServerKind = 2;
     public const int ProducerKind = 4;
     public const int ConsumerKind = 5;
@@ -106,6 +109,9 @@ public sealed class DashboardTelemetry(HttpClient dashboard)
                         End = Time(span, "endTimeUnixNano"),
                         Events = span.TryGetProperty("events", out var events)
                             ? [.. events.EnumerateArray().Select(e => (e.GetProperty("name").GetString()!, (IReadOnlyDictionary<string, string>)Attributes(e)))]
+                            : [],
+                        Links = span.TryGetProperty("links", out var links)
+                            ? [.. links.EnumerateArray().Select(l => (l.GetProperty("traceId").GetString()!, l.GetProperty("spanId").GetString()!))]
                             : [],
                     });
                 }
