@@ -84,9 +84,7 @@ public static class KafkaBatchInstrumentation
         }
         catch (Exception e)
         {
-            var errorType = e.GetType().FullName!;
-            activity?.RecordFailure(errorType, e);
-            KafkaProcessMetrics.Failed(processTags, started, errorType);
+            KafkaProcessMetrics.Failed(activity, processTags, started, e);
             throw;
         }
 

@@ -93,9 +93,7 @@ public static class KafkaConsumerInstrumentation
         }
         catch (Exception e)
         {
-            var errorType = e.GetType().FullName!;
-            activity?.RecordFailure(errorType, e);
-            KafkaProcessMetrics.Failed(partition, started, errorType);
+            KafkaProcessMetrics.Failed(activity, partition.ProcessTags, started, e);
             throw;
         }
         finally
@@ -130,11 +128,11 @@ internal static class KafkaProcessMetrics
         }
     }
 
-    public static void Failed(KafkaProcessPartition partition, long started, string errorType) =>
-        Failed(partition.ProcessTags, started, errorType);
-
-    public static void Failed(ReadOnlySpan<KeyValuePair<string, object?>> processTags, long started, string errorType)
+    /// <summary>Processing that threw: the span (if any) failed with the exception, the duration recorded with its type.</summary>
+    public static void Failed(Activity? activity, ReadOnlySpan<KeyValuePair<string, object?>> processTags, long started, Exception exception)
     {
+        var errorType = exception.GetType().FullName!;
+        activity?.RecordFailure(errorType, exception);
         var tags = new TagList(processTags) { { MessagingAttributes.ErrorType, errorType } };
         KafkaTelemetry.ProcessDuration.Record(Stopwatch.GetElapsedTime(started).TotalSeconds, tags);
     }
