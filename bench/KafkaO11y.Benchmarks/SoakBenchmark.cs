@@ -490,8 +490,12 @@ internal sealed class SoakBenchmark : IAsyncDisposable
     /// <summary>Waits until the group's commits reach the end of every partition; returns how long that took.</summary>
     private async Task<TimeSpan> DrainAsync()
     {
-        var ends = Enumerable.Range(0, Partitions).ToDictionary(p => p,
-            p => _groupProbe.QueryWatermarkOffsets(new TopicPartition(Topic, p), TimeSpan.FromSeconds(30)).High.Value);
+        var ends = new Dictionary<int, long>();
+        for (var partition = 0; partition < Partitions; partition++)
+        {
+            ends[partition] = await EndOfAsync(partition);
+        }
+
         var waited = Stopwatch.StartNew();
         while (true)
         {
@@ -508,6 +512,27 @@ internal sealed class SoakBenchmark : IAsyncDisposable
             }
 
             await Task.Delay(500);
+        }
+    }
+
+    /// <summary>
+    /// A partition's end offset. Just after a fault the client's metadata may not know the partition's
+    /// leader yet ("Unknown partition"): it asks again until the metadata catches up.
+    /// </summary>
+    private async Task<long> EndOfAsync(int partition)
+    {
+        var asking = Stopwatch.StartNew();
+        while (true)
+        {
+            try
+            {
+                return _groupProbe.QueryWatermarkOffsets(new TopicPartition(Topic, partition), TimeSpan.FromSeconds(10)).High.Value;
+            }
+            catch (KafkaException e) when (!e.Error.IsFatal && asking.Elapsed < TimeSpan.FromSeconds(30))
+            {
+                Console.Error.WriteLine($"  the end of partition {partition} not known yet ({e.Error.Reason}); asking again");
+                await Task.Delay(500);
+            }
         }
     }
 
