@@ -21,6 +21,9 @@ public sealed class InstrumentedConsumer<TKey, TValue>(
     /// <summary>Where the process spans of this consumer's messages sit.</summary>
     public KafkaTraceShape TraceShape { get; } = traceShape;
 
+    /// <summary>The cluster's id, once a broker told it.</summary>
+    internal KafkaClusterId ClusterId { get; } = new(inner);
+
     // Read now: a consumer's name is gone once Close() destroyed its handle.
     private readonly string _name = inner.Name;
 

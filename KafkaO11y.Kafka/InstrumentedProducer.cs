@@ -15,6 +15,8 @@ public sealed class InstrumentedProducer<TKey, TValue>(IProducer<TKey, TValue> i
     /// <summary>What the traces need of the client that Kafka's client API does not tell (without a call into librdkafka per message).</summary>
     public KafkaClientInfo Client { get; } = client;
 
+    private readonly KafkaClusterId _clusterId = new(inner);
+
     /// <summary>Sends a message in a <c>send {topic}</c> span that ends when Kafka acknowledges it.</summary>
     /// <inheritdoc/>
     public Task<DeliveryResult<TKey, TValue>> ProduceAsync(
@@ -30,7 +32,7 @@ public sealed class InstrumentedProducer<TKey, TValue>(IProducer<TKey, TValue> i
         try
         {
             var result = await inner.ProduceAsync(topicPartition, message, cancellationToken).ConfigureAwait(false);
-            send.Succeeded(result.TopicPartitionOffset);
+            send.Succeeded(result.TopicPartitionOffset, _clusterId);
             return result;
         }
         catch (Exception e)
@@ -59,7 +61,7 @@ public sealed class InstrumentedProducer<TKey, TValue>(IProducer<TKey, TValue> i
                 }
                 else
                 {
-                    send.Succeeded(report.TopicPartitionOffset);
+                    send.Succeeded(report.TopicPartitionOffset, _clusterId);
                 }
 
                 deliveryHandler?.Invoke(report);

@@ -33,12 +33,14 @@ public static class KafkaBatchInstrumentation
         ArgumentNullException.ThrowIfNull(process);
         ArgumentOutOfRangeException.ThrowIfZero(batch.Count, nameof(batch));
 
-        var client = consumer is InstrumentedConsumer<TKey, TValue> instrumented ? instrumented.Client : KafkaClientInfo.Unknown;
-        return ProcessBatchAsync(client, batch, process, cancellationToken);
+        return consumer is InstrumentedConsumer<TKey, TValue> instrumented
+            ? ProcessBatchAsync(instrumented.Client, instrumented.ClusterId, batch, process, cancellationToken)
+            : ProcessBatchAsync(KafkaClientInfo.Unknown, cluster: null, batch, process, cancellationToken);
     }
 
     private static async Task ProcessBatchAsync<TKey, TValue>(
         KafkaClientInfo client,
+        KafkaClusterId? cluster,
         IReadOnlyList<ConsumeResult<TKey, TValue>> batch,
         Func<IReadOnlyList<ConsumeResult<TKey, TValue>>, CancellationToken, Task> process,
         CancellationToken cancellationToken)
@@ -70,6 +72,7 @@ public static class KafkaBatchInstrumentation
             }
 
             activity.AddBatchTags(oneTopic ? first.Topic : null, batch.Count, client);
+            activity.AddTagIfNotNull(MessagingAttributes.KafkaClusterId, cluster?.Id);
             if (onePartition)
             {
                 activity.AddTag(MessagingAttributes.PartitionId, first.PartitionId);

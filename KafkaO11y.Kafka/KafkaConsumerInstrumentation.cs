@@ -36,13 +36,14 @@ public static class KafkaConsumerInstrumentation
         ArgumentNullException.ThrowIfNull(process);
 
         return consumer is InstrumentedConsumer<TKey, TValue> instrumented
-            ? ProcessAsync(instrumented.Client, instrumented.TraceShape, consumed, process, cancellationToken)
-            : ProcessAsync(KafkaClientInfo.Unknown, KafkaTraceShape.ContinueProducerTrace, consumed, process, cancellationToken);
+            ? ProcessAsync(instrumented.Client, instrumented.TraceShape, instrumented.ClusterId, consumed, process, cancellationToken)
+            : ProcessAsync(KafkaClientInfo.Unknown, KafkaTraceShape.ContinueProducerTrace, cluster: null, consumed, process, cancellationToken);
     }
 
     internal static async Task ProcessAsync<TKey, TValue>(
         KafkaClientInfo client,
         KafkaTraceShape shape,
+        KafkaClusterId? cluster,
         ConsumeResult<TKey, TValue> consumed,
         Func<ConsumeResult<TKey, TValue>, CancellationToken, Task> process,
         CancellationToken cancellationToken)
@@ -74,6 +75,7 @@ public static class KafkaConsumerInstrumentation
             activity.AddOperationTags(MessagingAttributes.Operations.Process, partition.Topic, consumed.Message.Key as string, consumed.Message.Value is null, client);
             activity.AddTag(MessagingAttributes.PartitionId, partition.PartitionId);
             activity.AddTag(MessagingAttributes.KafkaOffset, consumed.Offset.Value);
+            activity.AddTagIfNotNull(MessagingAttributes.KafkaClusterId, cluster?.Id);
         }
 
         // The producer's baggage is the processing's baggage. Setting it costs an allocation each way,

@@ -35,7 +35,8 @@ internal static class KafkaProducerInstrumentation
 /// <summary>One send in flight: ends its span and records its metrics once Kafka answered.</summary>
 internal readonly record struct KafkaSendOperation(Activity? Activity, KafkaSendTopic Topic, long StartTimestamp)
 {
-    public void Succeeded(TopicPartitionOffset acknowledged)
+    /// <summary>Kafka acknowledged the message: where it is, and the cluster that has it (known to the client once a broker answered).</summary>
+    public void Succeeded(TopicPartitionOffset acknowledged, KafkaClusterId cluster)
     {
         if (Activity is not null)
         {
@@ -43,6 +44,7 @@ internal readonly record struct KafkaSendOperation(Activity? Activity, KafkaSend
             {
                 Activity.AddTag(MessagingAttributes.PartitionId, KafkaPartitionIds.Of(acknowledged.Partition.Value));
                 Activity.AddTag(MessagingAttributes.KafkaOffset, acknowledged.Offset.Value);
+                Activity.AddTagIfNotNull(MessagingAttributes.KafkaClusterId, cluster.Id);
             }
 
             Activity.Dispose();

@@ -21,6 +21,8 @@ public static class MessagingAttributes
     public const string KafkaMessageKey = "messaging.kafka.message.key";
     /// <summary><c>messaging.kafka.message.tombstone</c>: true for a message with no value; absent otherwise.</summary>
     public const string KafkaMessageTombstone = "messaging.kafka.message.tombstone";
+    /// <summary><c>messaging.kafka.cluster.id</c>: the id of the cluster, as the client learned it from the brokers.</summary>
+    public const string KafkaClusterId = "messaging.kafka.cluster.id";
 
     /// <summary><c>messaging.batch.message_count</c>: the number of messages a batch's span covers.</summary>
     public const string BatchMessageCount = "messaging.batch.message_count";

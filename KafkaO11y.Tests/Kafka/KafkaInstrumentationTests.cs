@@ -114,6 +114,7 @@ public sealed class KafkaInstrumentationTests : IDisposable
             ["server.address"] = "127.0.0.1",
             ["server.port"] = BootstrapPort,
             ["messaging.client.id"] = "instrumentation-test-producer",
+            ["messaging.kafka.cluster.id"] = ClusterId(),
         });
 
         Assert.Equal(ActivityKind.Consumer, process.Kind);
@@ -130,6 +131,7 @@ public sealed class KafkaInstrumentationTests : IDisposable
             ["server.address"] = "127.0.0.1",
             ["server.port"] = BootstrapPort,
             ["messaging.client.id"] = "instrumentation-test-consumer",
+            ["messaging.kafka.cluster.id"] = ClusterId(),
         });
 
         // The log line written while processing belongs to the processing span.
@@ -302,6 +304,7 @@ public sealed class KafkaInstrumentationTests : IDisposable
             ["messaging.client.id"] = "instrumentation-test-consumer",
             ["server.address"] = "127.0.0.1",
             ["server.port"] = BootstrapPort,
+            ["messaging.kafka.cluster.id"] = ClusterId(),
         });
         Assert.Null(process.GetTagItem("messaging.kafka.offset"));
         Assert.Null(process.GetTagItem("messaging.kafka.message.key"));
@@ -836,6 +839,15 @@ public sealed class KafkaInstrumentationTests : IDisposable
     }
 
     private static string? Tag(MetricPoint point, string key) => CapturedTelemetry.Tag(point, key);
+
+    /// <summary>The cluster's id as the broker tells a client of its own (which asks it for metadata).</summary>
+    private string ClusterId()
+    {
+        using var admin = new AdminClientBuilder(new AdminClientConfig { BootstrapServers = _kafka.BootstrapServers }).Build();
+        var id = admin.ClusterId(TimeSpan.FromSeconds(10));
+        Assert.False(string.IsNullOrEmpty(id), "the embedded broker told no cluster id");
+        return id;
+    }
 
     private int BootstrapPort => int.Parse(_kafka.BootstrapServers.Split(',')[0].Split(':')[1], System.Globalization.CultureInfo.InvariantCulture);
 

@@ -45,5 +45,5 @@ public class ConsumerInstrumentationBenchmarks : InstrumentationBenchmark
 
     [Benchmark(Description = "process instrumentation")]
     public void Process() =>
-        KafkaConsumerInstrumentation.ProcessAsync(Consumer, KafkaTraceShape.ContinueProducerTrace, _consumed, EmptyHandler, CancellationToken.None).GetAwaiter().GetResult();
+        KafkaConsumerInstrumentation.ProcessAsync(Consumer, KafkaTraceShape.ContinueProducerTrace, Cluster, _consumed, EmptyHandler, CancellationToken.None).GetAwaiter().GetResult();
 }

@@ -16,6 +16,8 @@ public abstract class InstrumentationBenchmark
     protected static readonly KafkaClientInfo Producer = new("kafka-o11y-producer", "127.0.0.1", 9092, ConsumerGroup: null);
     protected static readonly KafkaClientInfo Consumer = new("kafka-o11y-consumer", "127.0.0.1", 9092, "kafka-o11y-consumer");
     protected static readonly TopicPartitionOffset Acknowledged = new(Topic, 1, 123_456);
+    // As a client knows it once a broker answered (the id format of a KRaft cluster).
+    private protected static readonly KafkaClusterId Cluster = new("MkU3OEVBNTcwNTJENDM2Qk");
 
     private InstrumentationTelemetry? _telemetry;
     private Activity? _unsampledParent;

@@ -34,7 +34,7 @@ public class ProducerInstrumentationBenchmarks : InstrumentationBenchmark
         var callersActivity = Activity.Current;
         var send = KafkaProducerInstrumentation.StartSend(Producer, Topic, message);
         Activity.Current = callersActivity;
-        send.Succeeded(Acknowledged);
+        send.Succeeded(Acknowledged, Cluster);
         return message;
     }
 }

@@ -34,9 +34,9 @@ public class SendInstrumentationPartsBenchmarks : InstrumentationBenchmark
             KafkaProducerInstrumentation.AddSendTags(activity, Producer, Topic, Key, tombstone: false);
         }
 
-        new KafkaSendOperation(activity, KafkaSendTopic.For(Topic), Stopwatch.GetTimestamp()).Succeeded(Acknowledged);
+        new KafkaSendOperation(activity, KafkaSendTopic.For(Topic), Stopwatch.GetTimestamp()).Succeeded(Acknowledged, Cluster);
     }
 
     [Benchmark(Description = "send metrics")]
-    public void Metrics() => new KafkaSendOperation(Activity: null, KafkaSendTopic.For(Topic), Stopwatch.GetTimestamp()).Succeeded(Acknowledged);
+    public void Metrics() => new KafkaSendOperation(Activity: null, KafkaSendTopic.For(Topic), Stopwatch.GetTimestamp()).Succeeded(Acknowledged, Cluster);
 }
