@@ -118,7 +118,7 @@ public sealed partial class ConsumerWorker(
     }
 
     private Task ProcessAsync(ConsumeResult<string, byte[]> consumed, CancellationToken stoppingToken) =>
-        ProcessOneAsync(consumed, () => consumer.ProcessAsync(consumed, ProcessWithRetriesAsync, stoppingToken), stoppingToken);
+        ProcessOneAsync(consumed, () => consumer.ProcessAsync(consumed, ProcessWithRetriesAsync, stoppingToken), inBatch: false, stoppingToken);
 
     /// <summary>
     /// The batch in one span, each message on its own inside it. When one of them has no outcome,
@@ -131,7 +131,7 @@ public sealed partial class ConsumerWorker(
             for (var index = 0; index < messages.Count; index++)
             {
                 var consumed = messages[index];
-                if (!await ProcessOneAsync(consumed, () => ProcessWithRetriesAsync(consumed, cancellationToken), stoppingToken))
+                if (!await ProcessOneAsync(consumed, () => ProcessWithRetriesAsync(consumed, cancellationToken), inBatch: true, stoppingToken))
                 {
                     RewindRest(messages, index + 1);
                     return;
@@ -149,7 +149,7 @@ public sealed partial class ConsumerWorker(
     }
 
     /// <summary>One message: processed, or failed and dead-lettered, then its offset stored; false when it has neither outcome and is to be read again.</summary>
-    private async Task<bool> ProcessOneAsync(ConsumeResult<string, byte[]> consumed, Func<Task> process, CancellationToken stoppingToken)
+    private async Task<bool> ProcessOneAsync(ConsumeResult<string, byte[]> consumed, Func<Task> process, bool inBatch, CancellationToken stoppingToken)
     {
         var succeeded = true;
         _deadLetterAcknowledged = false;
@@ -168,7 +168,7 @@ public sealed partial class ConsumerWorker(
             // Failed, and Kafka has its dead letter (logged inside the message's span). In a batch
             // the batch goes on: the failure is an event on its span.
             succeeded = false;
-            if (_batchSize > 1)
+            if (inBatch)
             {
                 Activity.Current?.AddException(e);
             }

@@ -13,7 +13,11 @@ public sealed class BatchModeFixture : EmbeddedAppFixture
     protected override string[] ExtraArguments => ["--KafkaO11y:Consumer:BatchSize=10"];
 }
 
-[CollectionDefinition(Name)]
+/// <summary>
+/// The batch-mode application's tests, one at a time and alone: its fault tests (a Consumer killed,
+/// the dead-letter topic failing) share it with the others, and must not reach a test of another class.
+/// </summary>
+[CollectionDefinition(Name, DisableParallelization = true)]
 public sealed class BatchModeCollection : ICollectionFixture<BatchModeFixture>
 {
     public const string Name = "Consumer in batch mode";
@@ -33,19 +37,26 @@ public sealed class BatchModeTests(BatchModeFixture fixture)
     [Fact]
     public async Task A_burst_is_processed_in_batch_spans_linked_to_each_message_and_a_poison_message_is_dead_lettered_on_its_own()
     {
-        var (postedSends, processSpans) = await PostABurstAsync(withPoison: true);
+        var (postedSends, processSpans, poison) = await PostABurstAsync(withPoison: true);
         Assert.All(processSpans, batch => Assert.Equal(batch.Links.Count.ToString(), batch.Attributes.GetValueOrDefault("messaging.batch.message_count")));
         Assert.All(processSpans, batch => Assert.DoesNotContain("messaging.kafka.offset", batch.Attributes.Keys));
         Assert.All(postedSends, send => Assert.Single(processSpans, s => s.Links.Contains((send.TraceId, send.SpanId))));
         Assert.Contains(processSpans, batch => batch.Links.Count > 1);
 
-        var deadLetterSend = await Poll.UntilAsync(
+        // The poison message: its batch span (the one linking to its send span) holds its dead-letter send and the failure.
+        var poisonSend = (await Poll.UntilAsync(
+            () => fixture.Dashboard.GetSpansAsync("producer", limit: 10_000),
+            spans => spans.Any(s => poison!.IsSentBy(s)),
+            Timeout, "the poison message's send span")).Single(s => poison!.IsSentBy(s));
+        var deadLetterSend = $"send {MessageTopics.DeadLetterOf(Topic)}";
+        var consumerSpans = await Poll.UntilAsync(
             () => fixture.Dashboard.GetSpansAsync("consumer", limit: 10_000),
-            spans => spans.Any(s => s.Name == $"send {MessageTopics.DeadLetterOf(Topic)}"),
-            Timeout, "the poison message's dead-letter send");
-        var send = deadLetterSend.First(s => s.Name == $"send {MessageTopics.DeadLetterOf(Topic)}");
-        var batchOfPoison = Assert.Single(deadLetterSend, s => s.SpanId == send.ParentSpanId);
+            spans => spans.Any(batch => batch.Links.Contains((poisonSend.TraceId, poisonSend.SpanId))
+                && spans.Any(s => s.Name == deadLetterSend && s.ParentSpanId == batch.SpanId)),
+            Timeout, "the poison message's dead-letter send inside the batch span that links to it");
+        var batchOfPoison = Assert.Single(consumerSpans, s => s.Links.Contains((poisonSend.TraceId, poisonSend.SpanId)));
         Assert.Equal($"process {Topic}", batchOfPoison.Name);
+        Assert.Single(consumerSpans, s => s.Name == deadLetterSend && s.ParentSpanId == batchOfPoison.SpanId);
         Assert.Contains(batchOfPoison.Events, e => e.Name == "exception" && e.Attributes.GetValueOrDefault("exception.type") == "KafkaO11y.Consumer.InvalidMessageException");
     }
 
@@ -57,7 +68,7 @@ public sealed class BatchModeTests(BatchModeFixture fixture)
     public async Task The_dashboard_draws_a_batch_span_with_its_message_count_and_links()
     {
         ExternalTool.Chromium.RequirePath();
-        var (_, processSpans) = await PostABurstAsync(withPoison: false);
+        var (_, processSpans, _) = await PostABurstAsync(withPoison: false);
         var batch = processSpans.MaxBy(s => s.Links.Count)!;
         Assert.True(batch.Links.Count > 1, "no batch of more than one message");
 
@@ -82,9 +93,10 @@ public sealed class BatchModeTests(BatchModeFixture fixture)
 
     /// <summary>
     /// Posts 30 messages at once (and a poison message, if asked) and waits until each is processed
-    /// and linked by a batch span; returns the posted messages' send spans and the Consumer's process spans.
+    /// and linked by a batch span; returns the posted messages' send spans, the Consumer's process
+    /// spans, and where the poison message went.
     /// </summary>
-    private async Task<(List<DashboardSpan> PostedSends, List<DashboardSpan> ProcessSpans)> PostABurstAsync(bool withPoison)
+    private async Task<(List<DashboardSpan> PostedSends, List<DashboardSpan> ProcessSpans, Published? Poison)> PostABurstAsync(bool withPoison)
     {
         using var producer = fixture.CreateHttpClient("producer");
         using var consumer = fixture.CreateHttpClient("consumer");
@@ -95,10 +107,12 @@ public sealed class BatchModeTests(BatchModeFixture fixture)
             Assert.Equal(HttpStatusCode.Accepted, response.StatusCode);
             return (await response.Content.ReadFromJsonAsync<Published>())!;
         }).ToList();
+        Published? poison = null;
         if (withPoison)
         {
-            using var poison = await producer.PostAsJsonAsync("/poison", new { count = 1 });
-            Assert.True(poison.IsSuccessStatusCode, $"POST /poison answered {poison.StatusCode}");
+            using var poisonResponse = await producer.PostAsJsonAsync("/poison", new { count = 1 });
+            Assert.True(poisonResponse.IsSuccessStatusCode, $"POST /poison answered {poisonResponse.StatusCode}");
+            poison = Assert.Single((await poisonResponse.Content.ReadFromJsonAsync<List<Published>>())!);
         }
 
         var published = await Task.WhenAll(posts);
@@ -117,6 +131,6 @@ public sealed class BatchModeTests(BatchModeFixture fixture)
             () => fixture.Dashboard.GetSpansAsync("consumer", limit: 10_000),
             spans => postedSends.All(send => spans.Any(s => s.Links.Contains((send.TraceId, send.SpanId)))),
             Timeout, "a batch span in the Consumer linking to each posted message's send span");
-        return (postedSends, [.. consumerSpans.Where(s => s.Kind == DashboardSpan.ConsumerKind && s.Name == $"process {Topic}")]);
+        return (postedSends, [.. consumerSpans.Where(s => s.Kind == DashboardSpan.ConsumerKind && s.Name == $"process {Topic}")], poison);
     }
 }

@@ -26,26 +26,9 @@ public sealed partial class EndToEndTests(EmbeddedAppFixture fixture)
     [Fact]
     public async Task A_posted_message_is_processed_and_appears_as_one_trace_across_producer_and_consumer()
     {
-        using var producer = fixture.CreateHttpClient("producer");
-        using var consumer = fixture.CreateHttpClient("consumer");
-
-        using var response = await producer.PostAsJsonAsync("/messages", new { payload = "end-to-end test" });
-        Assert.Equal(HttpStatusCode.Accepted, response.StatusCode);
-        var published = (await response.Content.ReadFromJsonAsync<Published>())!;
+        var (published, send) = await fixture.PostAndAwaitProcessingAsync("end-to-end test", Timeout);
         Assert.Equal(Topic, published.Topic);
         Assert.NotEqual(Guid.Empty, published.Id);
-
-        await Poll.UntilAsync(
-            () => consumer.GetFromJsonAsync<Stats>("/stats")!,
-            stats => stats!.Partitions.Any(p => p.Topic == Topic && p.Partition == published.Partition && p.LastOffset >= published.Offset),
-            Timeout, "the Consumer's /stats to show the message processed");
-
-        // The send span of this message, found by where Kafka put it.
-        var producerSpans = await Poll.UntilAsync(
-            () => fixture.Dashboard.GetSpansAsync("producer"),
-            spans => spans.Any(s => published.IsSentBy(s)),
-            Timeout, "the Producer's send span in the dashboard");
-        var send = producerSpans.Single(s => published.IsSentBy(s));
 
         var trace = await Poll.UntilAsync(
             () => fixture.Dashboard.GetTraceAsync(send.TraceId),

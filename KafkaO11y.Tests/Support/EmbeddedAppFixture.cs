@@ -1,8 +1,11 @@
+using System.Net;
+using System.Net.Http.Json;
 using Aspire.Hosting;
 using Aspire.Hosting.ApplicationModel;
 using Aspire.Hosting.Testing;
 using KafkaO11y.AppHost;
 using KafkaO11y.AppHost.Kafka.Embedded;
+using KafkaO11y.Consumer;
 using KafkaO11y.Tests.Containers;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
@@ -49,6 +52,30 @@ public class EmbeddedAppFixture : IAsyncLifetime
     }
 
     public HttpClient CreateHttpClient(string service) => App.CreateHttpClient(service, "http");
+
+    /// <summary>
+    /// Posts one message to the Producer and waits until the Consumer's <c>/stats</c> shows it
+    /// processed; returns where Kafka put it and its send span, as the dashboard has it.
+    /// </summary>
+    public async Task<(Published Message, DashboardSpan Send)> PostAndAwaitProcessingAsync(string payload, TimeSpan timeout)
+    {
+        using var producer = CreateHttpClient("producer");
+        using var consumer = CreateHttpClient("consumer");
+        using var response = await producer.PostAsJsonAsync("/messages", new { payload });
+        Assert.Equal(HttpStatusCode.Accepted, response.StatusCode);
+        var published = (await response.Content.ReadFromJsonAsync<Published>())!;
+        await Poll.UntilAsync(
+            () => consumer.GetFromJsonAsync<ProcessingSnapshot>("/stats")!,
+            stats => stats!.Partitions.Any(p => p.Topic == published.Topic && p.Partition == published.Partition && p.LastOffset >= published.Offset),
+            timeout, "the Consumer's /stats to show the message processed");
+
+        // The send span of this message, found by where Kafka put it.
+        var producerSpans = await Poll.UntilAsync(
+            () => Dashboard.GetSpansAsync("producer"),
+            spans => spans.Any(s => published.IsSentBy(s)),
+            timeout, "the Producer's send span in the dashboard");
+        return (published, producerSpans.Single(s => published.IsSentBy(s)));
+    }
 
     public async Task DisposeAsync()
     {

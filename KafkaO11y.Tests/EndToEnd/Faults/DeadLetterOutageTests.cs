@@ -15,11 +15,11 @@ namespace KafkaO11y.Tests.EndToEnd.Faults;
 
 /// <summary>
 /// The dead-letter topic failing (its produce requests answered with a Kafka error) while poison
-/// arrives, on the real services and the embedded broker. A poison message is done with only once
-/// its dead letter is acknowledged, so until then nothing at or after it may be committed.
+/// arrives, on the real services and the embedded broker, in both processing modes. A poison
+/// message is done with only once its dead letter is acknowledged, so until then nothing at or
+/// after it may be committed.
 /// </summary>
-[Collection(FaultsAppCollection.Name)]
-public sealed class DeadLetterOutageTests(FaultsAppFixture fixture, ITestOutputHelper output)
+public abstract class DeadLetterOutageTests(EmbeddedAppFixture fixture, ITestOutputHelper output)
 {
     private const string Topic = MessageTopics.Messages;
     private static readonly string DeadLetterTopic = MessageTopics.DeadLetterOf(Topic);
@@ -194,3 +194,11 @@ public sealed class DeadLetterOutageTests(FaultsAppFixture fixture, ITestOutputH
         public void Dispose() => _reader.Dispose();
     }
 }
+
+/// <summary>The dead-letter topic failing while the Consumer processes one message at a time (the default).</summary>
+[Collection(FaultsAppCollection.Name)]
+public sealed class OneByOneDeadLetterOutageTests(FaultsAppFixture fixture, ITestOutputHelper output) : DeadLetterOutageTests(fixture, output);
+
+/// <summary>The dead-letter topic failing while the Consumer processes batches: the rest of a batch waits for its poison message's dead letter.</summary>
+[Collection(BatchModeCollection.Name)]
+public sealed class BatchDeadLetterOutageTests(BatchModeFixture fixture, ITestOutputHelper output) : DeadLetterOutageTests(fixture, output);

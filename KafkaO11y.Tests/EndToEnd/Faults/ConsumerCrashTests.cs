@@ -13,12 +13,12 @@ using Stats = KafkaO11y.Consumer.ProcessingSnapshot;
 namespace KafkaO11y.Tests.EndToEnd.Faults;
 
 /// <summary>
-/// Processes dying the hard way (SIGKILL: no shutdown, no final commit), on the real services and
-/// the embedded broker. At-least-once promises nothing accepted is lost; what is redone is at most
-/// what the dead process had processed since its last commit, and the figures say how much.
+/// The Consumer dying the hard way (SIGKILL: no shutdown, no final commit), on the real services
+/// and the embedded broker, in both processing modes. At-least-once promises nothing accepted is
+/// lost; what is redone is at most what the dead process had processed since its last commit, and
+/// the figures say how much.
 /// </summary>
-[Collection(FaultsAppCollection.Name)]
-public sealed class CrashTests(FaultsAppFixture fixture, ITestOutputHelper output)
+public abstract class ConsumerCrashTests(EmbeddedAppFixture fixture, ITestOutputHelper output)
 {
     private const string Topic = MessageTopics.Messages;
     private static readonly TimeSpan Timeout = TimeSpan.FromSeconds(90);
@@ -104,87 +104,6 @@ public sealed class CrashTests(FaultsAppFixture fixture, ITestOutputHelper outpu
         return committed >= current.Offset && (await StatsAsync()).Current == current ? (current, committed) : (null, -1);
     }
 
-    /// <summary>
-    /// The Producer killed while requests pour in: a request it answered 202 was acknowledged by
-    /// Kafka first, so every one of them is in the topic; the ones cut off got no 202 and promise nothing.
-    /// </summary>
-    [Fact]
-    public async Task A_producer_killed_during_a_burst_leaves_every_message_it_accepted_in_the_topic()
-    {
-        const int Messages = 400;
-        var run = Guid.NewGuid().ToString("N")[..8];
-        using var producer = fixture.CreateHttpClient("producer");
-        producer.Timeout = TimeSpan.FromSeconds(15);
-        var accepted = new ConcurrentDictionary<Guid, Published>();
-        var cutOff = 0;
-        var answered = 0;
-        var killNow = new TaskCompletionSource();
-        using var stopSending = new CancellationTokenSource();
-        var sending = Parallel.ForEachAsync(Enumerable.Range(0, Messages), new ParallelOptions { MaxDegreeOfParallelism = 10, CancellationToken = stopSending.Token }, async (i, token) =>
-        {
-            // Each request runs to its end (it was sent); only requests not yet started are given up.
-            token = CancellationToken.None;
-            try
-            {
-                using var response = await producer.PostAsJsonAsync("/messages", new { payload = $"producer-crash-{run}-{i}" }, token);
-                if (response.StatusCode == HttpStatusCode.Accepted)
-                {
-                    var published = (await response.Content.ReadFromJsonAsync<Published>(token))!;
-                    accepted[published.Id] = published;
-                }
-                else
-                {
-                    Interlocked.Increment(ref cutOff);
-                }
-            }
-            catch (Exception e) when (e is HttpRequestException or TaskCanceledException)
-            {
-                // The connection died with the process (or the test stopped waiting for a dead one).
-                Interlocked.Increment(ref cutOff);
-            }
-
-            if (Interlocked.Increment(ref answered) == Messages / 3)
-            {
-                killNow.TrySetResult();
-            }
-        });
-
-        await killNow.Task.WaitAsync(Timeout);
-        var killed = await ServiceCrash.KillAsync(fixture.App, "producer");
-        // No new request starts, since nothing would answer it; those in flight at the kill run to
-        // their end (cut off, or answered just before it).
-        await stopSending.CancelAsync();
-        try
-        {
-            await sending.WaitAsync(Timeout);
-        }
-        catch (OperationCanceledException)
-        {
-        }
-
-        await ServiceCrash.RestartAfterCrashAsync(fixture.App, "producer", Timeout);
-
-        // Each accepted message where the 202 said: topic, partition and offset hold its id.
-        var bootstrap = await fixture.App.GetConnectionStringAsync("kafka");
-        using var reader = new ConsumerBuilder<string, byte[]>(new ConsumerConfig { BootstrapServers = bootstrap, GroupId = $"producer-crash-{run}" }).Build();
-        var missing = new List<Published>();
-        foreach (var message in accepted.Values)
-        {
-            reader.Assign(new TopicPartitionOffset(message.Topic, message.Partition, message.Offset));
-            var stored = reader.Consume(TimeSpan.FromSeconds(10));
-            if (stored?.Message.Key != message.Id.ToString())
-            {
-                missing.Add(message);
-            }
-        }
-
-        output.WriteLine($"posted: {accepted.Count + cutOff} (of {Messages} planned); accepted (202): {accepted.Count}; cut off by the kill (no 202): {cutOff}; " +
-            $"killed pid(s) {string.Join(',', killed)} after {Messages / 3} answers; accepted but not in the topic: {missing.Count}");
-        Assert.True(accepted.Count >= Messages / 3 - 10, $"only {accepted.Count} accepted before the kill");
-        Assert.True(cutOff > 0, "the kill should have cut some requests off");
-        Assert.Empty(missing);
-    }
-
     private static IEnumerable<KafkaO11y.Consumer.PartitionProgress> Partitions(Stats stats) => stats.Partitions.Where(p => p.Topic == Topic);
 
     private static bool Processed(Stats stats, Published message) => Processed(stats, message.Partition, message.Offset);
@@ -203,3 +122,11 @@ public sealed class CrashTests(FaultsAppFixture fixture, ITestOutputHelper outpu
         return (await consumer.GetFromJsonAsync<Stats>("/stats"))!;
     }
 }
+
+/// <summary>The Consumer killed while it processes one message at a time (the default).</summary>
+[Collection(FaultsAppCollection.Name)]
+public sealed class OneByOneConsumerCrashTests(FaultsAppFixture fixture, ITestOutputHelper output) : ConsumerCrashTests(fixture, output);
+
+/// <summary>The Consumer killed in the middle of a batch: the commit stops at the message in progress, not at the batch's start or end.</summary>
+[Collection(BatchModeCollection.Name)]
+public sealed class BatchConsumerCrashTests(BatchModeFixture fixture, ITestOutputHelper output) : ConsumerCrashTests(fixture, output);
