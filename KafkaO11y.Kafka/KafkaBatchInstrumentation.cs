@@ -62,12 +62,13 @@ public static class KafkaBatchInstrumentation
             oneTopic ? first.SpanName : MessagingAttributes.Operations.Process, ActivityKind.Consumer);
         if (activity is { IsAllDataRequested: true })
         {
-            foreach (var consumed in batch)
+            for (var index = 0; index < batch.Count; index++)
             {
+                var consumed = batch[index];
                 var producerContext = KafkaHeaderPropagation.Extract(consumed.Message.Headers).ActivityContext;
                 if (producerContext != default)
                 {
-                    activity.AddLink(new ActivityLink(producerContext));
+                    activity.AddLink(new ActivityLink(producerContext, LinkTags(consumed, partitions[index], oneTopic, onePartition)));
                 }
             }
 
@@ -96,6 +97,32 @@ public static class KafkaBatchInstrumentation
         {
             KafkaProcessMetrics.Processed(partitions[index], batch[index].Message.Timestamp);
         }
+    }
+
+    /// <summary>
+    /// What tells one message of the batch from another, on its link (as the conventions place
+    /// per-message attributes in a batch): its offset, its tombstone mark, and its topic and
+    /// partition where the batch does not share them.
+    /// </summary>
+    private static ActivityTagsCollection LinkTags<TKey, TValue>(ConsumeResult<TKey, TValue> consumed, KafkaProcessPartition partition, bool oneTopic, bool onePartition)
+    {
+        var tags = new ActivityTagsCollection { { MessagingAttributes.KafkaOffset, consumed.Offset.Value } };
+        if (!oneTopic)
+        {
+            tags.Add(MessagingAttributes.DestinationName, partition.Topic);
+        }
+
+        if (!onePartition)
+        {
+            tags.Add(MessagingAttributes.PartitionId, partition.PartitionId);
+        }
+
+        if (consumed.Message.Value is null)
+        {
+            tags.Add(MessagingAttributes.KafkaMessageTombstone, true);
+        }
+
+        return tags;
     }
 
     /// <summary>The process metrics' attributes for a batch from more than one partition.</summary>

@@ -292,6 +292,11 @@ public sealed class KafkaInstrumentationTests : IDisposable
         Assert.Equal(
             sends.Select(s => $"{s.TraceId}-{s.SpanId}").Order(),
             process.Links.Select(l => $"{l.Context.TraceId}-{l.Context.SpanId}").Order());
+        // Each link says which message it stands for: the offset its send span has (the partition is the span's).
+        Assert.All(process.Links, link => Assert.Equal(
+            sends.Single(s => s.SpanId == link.Context.SpanId).GetTagItem("messaging.kafka.offset"),
+            Assert.Single(link.Tags!, t => t.Key == "messaging.kafka.offset").Value));
+        Assert.All(process.Links, link => Assert.Equal(["messaging.kafka.offset"], link.Tags!.Select(t => t.Key)));
         AssertTags(process, new()
         {
             ["messaging.system"] = "kafka",
@@ -339,6 +344,10 @@ public sealed class KafkaInstrumentationTests : IDisposable
         var process = Assert.Single(_telemetry.Spans, s => s.DisplayName == $"process {_topic}");
         Assert.Null(process.GetTagItem("messaging.destination.partition.id"));
         Assert.Equal(2, process.GetTagItem("messaging.batch.message_count"));
+        // Not shared, the partition goes on each message's link, beside its offset.
+        Assert.Equal(
+            batch.Select(m => ((string?)m.Partition.Value.ToString(), (object?)m.Offset.Value)).Order(),
+            process.Links.Select(l => ((string?)l.Tags!.Single(t => t.Key == "messaging.destination.partition.id").Value, l.Tags!.Single(t => t.Key == "messaging.kafka.offset").Value)).Order());
         Assert.Equal(ActivityStatusCode.Error, process.Status);
         Assert.Equal(typeof(InvalidOperationException).FullName, process.GetTagItem("error.type"));
         var duration = Assert.Single(Points("messaging.process.duration"), p => Tag(p, "messaging.destination.name") == _topic);
@@ -352,24 +361,38 @@ public sealed class KafkaInstrumentationTests : IDisposable
         await Assert.ThrowsAsync<ArgumentNullException>("process", () => Consumer.ProcessBatchAsync(batch, null!));
     }
 
-    /// <summary>A message with no value (a tombstone, which deletes its key in a compacted topic) is marked so on both spans; others are not.</summary>
+    /// <summary>
+    /// A message with no value (a tombstone, which deletes its key in a compacted topic) is marked so
+    /// on its send and process spans, and on its link from a batch span; others are not.
+    /// </summary>
     [Fact]
-    public async Task A_tombstone_is_marked_on_its_send_and_process_spans()
+    public async Task A_tombstone_is_marked_on_its_send_and_process_spans_and_on_its_batch_link()
     {
-        await Producer.ProduceAsync(_topic, new Message<string, byte[]> { Key = "deleted", Value = null! });
-        await Producer.ProduceAsync(_topic, new Message<string, byte[]> { Key = "kept", Value = "{}"u8.ToArray() });
-        foreach (var _ in new[] { "deleted", "kept" })
+        foreach (var round in new[] { "single", "batch" })
         {
-            await Consumer.ProcessAsync(ConsumeOne(), (_, _) => Task.CompletedTask);
+            await Producer.ProduceAsync(new TopicPartition(_topic, 0), new Message<string, byte[]> { Key = $"deleted-{round}", Value = null! });
+            await Producer.ProduceAsync(new TopicPartition(_topic, 0), new Message<string, byte[]> { Key = $"kept-{round}", Value = "{}"u8.ToArray() });
         }
 
+        await Consumer.ProcessAsync(ConsumeOne(), (_, _) => Task.CompletedTask);
+        await Consumer.ProcessAsync(ConsumeOne(), (_, _) => Task.CompletedTask);
+        await Consumer.ProcessBatchAsync([ConsumeOne(), ConsumeOne()], (_, _) => Task.CompletedTask);
+
         FlushTelemetry();
-        var spans = _telemetry.Spans.Where(s => s.DisplayName == $"send {_topic}" || s.DisplayName == $"process {_topic}")
+        var spans = _telemetry.Spans.Where(s => s.DisplayName == $"send {_topic}" || (s.DisplayName == $"process {_topic}" && s.Links.Count() == 1))
             .Select(s => ((string?)s.GetTagItem("messaging.kafka.message.key"), s.DisplayName.Split(' ')[0], s.GetTagItem("messaging.kafka.message.tombstone")))
             .Order().ToList();
         Assert.Equal(
-            [("deleted", "process", (object?)true), ("deleted", "send", true), ("kept", "process", null), ("kept", "send", null)],
+            [
+                ("deleted-batch", "send", (object?)true), ("deleted-single", "process", true), ("deleted-single", "send", true),
+                ("kept-batch", "send", null), ("kept-single", "process", null), ("kept-single", "send", null),
+            ],
             spans);
+        var batchSpan = Assert.Single(_telemetry.Spans, s => s.DisplayName == $"process {_topic}" && s.Links.Count() == 2);
+        var sends = _telemetry.Spans.Where(s => s.DisplayName == $"send {_topic}").ToDictionary(s => s.SpanId, s => (string)s.GetTagItem("messaging.kafka.message.key")!);
+        Assert.Equal(
+            [("deleted-batch", (object?)true), ("kept-batch", null)],
+            batchSpan.Links.Select(l => (sends[l.Context.SpanId], l.Tags!.FirstOrDefault(t => t.Key == "messaging.kafka.message.tombstone").Value)).Order());
     }
 
     /// <summary>The spans and metrics carry the version of the conventions they follow, as their schema URL.</summary>
