@@ -395,6 +395,32 @@ public sealed class KafkaInstrumentationTests : IDisposable
             batchSpan.Links.Select(l => (sends[l.Context.SpanId], l.Tags!.FirstOrDefault(t => t.Key == "messaging.kafka.message.tombstone").Value)).Order());
     }
 
+    /// <summary>
+    /// A delivery report carries the message's key, value, timestamp and status but not its headers
+    /// (which Confluent.Kafka would copy back from librdkafka for every message); a user who wants
+    /// them widens <c>Kafka:Producer:DeliveryReportFields</c>.
+    /// </summary>
+    [Fact]
+    public async Task Delivery_reports_leave_out_the_headers_unless_the_configuration_asks_for_them()
+    {
+        var message = new Message<string, byte[]> { Key = "reported", Value = "{}"u8.ToArray(), Headers = new Headers { { "app", "the sender's own"u8.ToArray() } } };
+        var sent = await Producer.ProduceAsync(_topic, message);
+        Assert.Equal(("reported", PersistenceStatus.Persisted), (sent.Message.Key, sent.Status));
+        Assert.NotEqual(TimestampType.NotAvailable, sent.Message.Timestamp.Type);
+        Assert.Same(message.Value, sent.Message.Value);
+        Assert.Null(sent.Message.Headers);
+
+        var builder = Host.CreateEmptyApplicationBuilder(new HostApplicationBuilderSettings());
+        builder.Configuration["ConnectionStrings:kafka"] = _kafka.BootstrapServers;
+        builder.Configuration["Kafka:Producer:DeliveryReportFields"] = "all";
+        builder.Configuration["Kafka:DisableHealthChecks"] = "true";
+        builder.AddInstrumentedKafkaProducer<string, byte[]>("kafka");
+        using var widened = builder.Build();
+        var reported = await widened.Services.GetRequiredService<IProducer<string, byte[]>>().ProduceAsync(_topic,
+            new Message<string, byte[]> { Key = "reported", Value = "{}"u8.ToArray(), Headers = new Headers { { "app", "the sender's own"u8.ToArray() } } });
+        Assert.Equal(["app", "traceparent"], reported.Message.Headers.Select(h => h.Key));
+    }
+
     /// <summary>The spans and metrics carry the version of the conventions they follow, as their schema URL.</summary>
     [Fact]
     public async Task Spans_and_metrics_name_the_conventions_version_they_follow()

@@ -55,6 +55,7 @@ internal static class KafkaClients
             Acks = Acks.All,
             LingerMs = LingerMs,
             MessageTimeoutMs = MessageTimeoutMs,
+            DeliveryReportFields = "key,value,timestamp,status",
         };
         return new Client<IProducer<string, byte[]>>(new ProducerBuilder<string, byte[]>(config).Build(), host: null);
     }
