@@ -34,6 +34,7 @@ internal enum BenchmarkPart
 /// <param name="Sampling">Throughput: the sampling ratios the full variant is measured at, each a variant of its own.</param>
 /// <param name="ChartPath">Throughput: where to write the sampling curve as an SVG chart; null for none.</param>
 /// <param name="Soak">Soak: how long, how fast, how often a fault, and the seed of their order.</param>
+/// <param name="Allocations">Throughput: after the measured rounds, one round that profiles what each variant allocates, by type.</param>
 internal sealed record BenchmarkOptions(
     IReadOnlyList<BenchmarkPart> Parts,
     IReadOnlyList<double> Sampling,
@@ -47,7 +48,8 @@ internal sealed record BenchmarkOptions(
     int MemoryRounds,
     int MemorySeconds,
     int MemoryRate,
-    SoakOptions Soak)
+    SoakOptions Soak,
+    bool Allocations = false)
 {
     public const int DefaultRounds = 7;
     public const int DefaultMessages = 200_000;
@@ -80,7 +82,7 @@ internal sealed record BenchmarkOptions(
         KafkaO11y.Benchmarks: what the Kafka instrumentation costs, bare vs propagation only vs full.
 
           dotnet run -c Release --project bench/KafkaO11y.Benchmarks -- [--only PART] [--rounds N] [--quick]
-              [--messages M] [--sampling R,R,...] [--chart FILE] [--latency-seconds S] [--memory-seconds S] [--memory-rate R]
+              [--messages M] [--sampling R,R,...] [--chart FILE] [--allocations] [--latency-seconds S] [--memory-seconds S] [--memory-rate R]
 
           --only PART           throughput, latency, memory or soak; without it the first three run, in that order
           --rounds N            measured rounds of every part that runs; every round runs every variant once,
@@ -95,6 +97,8 @@ internal sealed record BenchmarkOptions(
                                 own beside bare and propagation only (default 0,0.01,0.1,1): a parent-based
                                 trace-id-ratio sampler, as OTEL_TRACES_SAMPLER=parentbased_traceidratio sets up
           --chart FILE          also draw the sampling curve (full / propagation only by ratio) as an SVG chart into FILE
+          --allocations         then one more round, 100 B, that samples what each variant allocates by type
+                                (the runtime's allocation ticks) and reports bytes per message per type
 
           latency               end to end (scheduled send until processed) at 1000 and 10000 msg/s, in this process;
                                 bare, propagation only and full with every span recorded
@@ -131,6 +135,7 @@ internal sealed record BenchmarkOptions(
         IReadOnlyList<double> sampling = DefaultSampling;
         string? chartPath = null;
         var quick = false;
+        var allocations = false;
         for (var i = 0; i < args.Length; i++)
         {
             switch (args[i])
@@ -176,6 +181,9 @@ internal sealed record BenchmarkOptions(
                 case "--quick":
                     quick = true;
                     break;
+                case "--allocations":
+                    allocations = true;
+                    break;
                 case "-h" or "--help" or "-?":
                     return null;
                 default:
@@ -198,7 +206,8 @@ internal sealed record BenchmarkOptions(
             rounds ?? (quick ? QuickMemoryRounds : DefaultMemoryRounds),
             memorySeconds ?? (quick ? QuickMemorySeconds : DefaultMemorySeconds),
             memoryRate ?? DefaultMemoryRate,
-            soak);
+            soak,
+            allocations);
     }
 
     private static BenchmarkPart Part(string[] args, ref int i)

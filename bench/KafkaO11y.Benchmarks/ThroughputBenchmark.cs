@@ -14,6 +14,9 @@ internal static class ThroughputBenchmark
 {
     private static readonly int[] ValueSizes = [100, 1024];
 
+    // The size the allocation profile (--allocations) runs at.
+    private const int ProfiledValueSize = 100;
+
     /// <returns>The report (Markdown).</returns>
     public static async Task<string> RunAsync(BenchmarkOptions options, BenchmarkTelemetry telemetry)
     {
@@ -59,21 +62,8 @@ internal static class ThroughputBenchmark
                 {
                     foreach (var variant in Variant.InOrderOfRound(variants, round))
                     {
-                        telemetry.Settle(variant);
-                        var recordedBefore = telemetry.RecordedSpans.Recorded;
-                        var spansBefore = telemetry.Spans.Exported;
                         var measurementWallClock = Stopwatch.StartNew();
-                        var measurement = operation == Operation.Produce
-                            ? ProducerBenchmark.Run(variant, kafka.BootstrapServers, produceTopics[size].Name, values[size], keys, count)
-                            : await ConsumerBenchmark.RunAsync(variant, kafka.BootstrapServers, consumeTopics[(size, ConsumeTopicSampling(variant))], count,
-                                groupId: $"bench-{variant.Kind}-{size}b-{round}-{Guid.NewGuid():N}");
-                        telemetry.Flush();
-                        measurement = measurement with
-                        {
-                            RecordedSpans = telemetry.RecordedSpans.Recorded - recordedBefore,
-                            ExportedSpans = telemetry.Spans.Exported - spansBefore,
-                        };
-                        CheckSampling(operation, size, variant, measurement);
+                        var measurement = await MeasureAsync(operation, size, variant, count, round);
 
                         Console.Error.WriteLine($"  {label,-12} {operation,-8} {size,5} B  {variant.Name,-17} {measurement.MessagesPerSecond,12:N0} msg/s  GC paused {measurement.GcPauseShare,4:P0}, {measurement.Gen2Collections} gen2  ({measurementWallClock.Elapsed.TotalSeconds:F1} s with set-up)");
                         telemetry.Logger.LogInformation("{Label}: {Operation} {Size} B {Variant}: {Rate:F0} msg/s",
@@ -87,6 +77,24 @@ internal static class ThroughputBenchmark
             }
         }
 
+        // A round of its own, not reported as a measurement: listening to the runtime's allocation
+        // ticks costs time, so it profiles what each variant allocates and does not time it.
+        var profiles = new List<AllocationProfile>();
+        if (options.Allocations)
+        {
+            using var sampler = new AllocationSampler();
+            foreach (var operation in new[] { Operation.Produce, Operation.Consume })
+            {
+                foreach (var variant in variants)
+                {
+                    sampler.Start();
+                    await MeasureAsync(operation, ProfiledValueSize, variant, options.Messages, round: options.Rounds + 1);
+                    profiles.Add(new AllocationProfile(operation, variant, options.Messages, await sampler.StopAsync()));
+                    Console.Error.WriteLine($"  allocations  {operation,-8} {ProfiledValueSize,5} B  {variant.Name,-17} profiled");
+                }
+            }
+        }
+
         telemetry.Flush(logs: true);
         if (options.ChartPath is { } chartPath)
         {
@@ -96,7 +104,27 @@ internal static class ThroughputBenchmark
         }
 
         return Report.Render(options, variants, ValueSizes, ValueSizes.ToDictionary(size => size, size => consumeTopics[(size, 1)].Partitions),
-            results, wallClock.Elapsed);
+            results, wallClock.Elapsed) + AllocationProfile.Render(profiles, ProfiledValueSize);
+
+        // One measurement: a fresh client of the variant, its spans counted and checked.
+        async Task<Measurement> MeasureAsync(Operation operation, int size, Variant variant, int count, int round)
+        {
+            telemetry.Settle(variant);
+            var recordedBefore = telemetry.RecordedSpans.Recorded;
+            var spansBefore = telemetry.Spans.Exported;
+            var measurement = operation == Operation.Produce
+                ? ProducerBenchmark.Run(variant, kafka.BootstrapServers, produceTopics[size].Name, values[size], keys, count)
+                : await ConsumerBenchmark.RunAsync(variant, kafka.BootstrapServers, consumeTopics[(size, ConsumeTopicSampling(variant))], count,
+                    groupId: $"bench-{variant.Kind}-{size}b-{round}-{Guid.NewGuid():N}");
+            telemetry.Flush();
+            measurement = measurement with
+            {
+                RecordedSpans = telemetry.RecordedSpans.Recorded - recordedBefore,
+                ExportedSpans = telemetry.Spans.Exported - spansBefore,
+            };
+            CheckSampling(operation, size, variant, measurement);
+            return measurement;
+        }
     }
 
     /// <summary>The sampled flags the messages a variant consumes carry: its own ratio; every span's for bare and propagation only.</summary>
