@@ -58,8 +58,12 @@ public static class KafkaBatchInstrumentation
 
         // A destination or partition the whole batch shares is the span's; otherwise it is left out.
         var first = partitions[0];
+        // A batch of one partition starts with a single message's attributes; others are made per batch.
+        var startTags = onePartition
+            ? first.StartTags.For(client)
+            : KafkaSpanStartTags.Make(MessagingAttributes.Operations.Process, oneTopic ? first.Topic : null, partitionId: null, client);
         using var activity = KafkaTelemetry.ActivitySource.StartActivity(
-            oneTopic ? first.SpanName : MessagingAttributes.Operations.Process, ActivityKind.Consumer);
+            oneTopic ? first.SpanName : MessagingAttributes.Operations.Process, ActivityKind.Consumer, parentContext: default, tags: startTags);
         if (activity is { IsAllDataRequested: true })
         {
             for (var index = 0; index < batch.Count; index++)
@@ -72,12 +76,9 @@ public static class KafkaBatchInstrumentation
                 }
             }
 
-            activity.AddBatchTags(oneTopic ? first.Topic : null, batch.Count, client);
+            activity.AddTag(MessagingAttributes.BatchMessageCount, batch.Count);
+            activity.AddTagIfNotNull(MessagingAttributes.ClientId, client.ClientId);
             activity.AddTagIfNotNull(MessagingAttributes.KafkaClusterId, cluster?.Id);
-            if (onePartition)
-            {
-                activity.AddTag(MessagingAttributes.PartitionId, first.PartitionId);
-            }
         }
 
         var processTags = onePartition ? first.ProcessTags : BatchTags(oneTopic ? first.Topic : null, client.ConsumerGroup);

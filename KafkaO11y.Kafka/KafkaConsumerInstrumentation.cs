@@ -58,7 +58,8 @@ public static class KafkaConsumerInstrumentation
         var current = Activity.Current;
         // Without a parent given, the span is the current span's child, or a new trace's root.
         var parent = shape == KafkaTraceShape.ContinueProducerTrace ? producerContext : default;
-        using var activity = KafkaTelemetry.ActivitySource.StartActivity(partition.SpanName, ActivityKind.Consumer, parent);
+        using var activity = KafkaTelemetry.ActivitySource.StartActivity(
+            partition.SpanName, ActivityKind.Consumer, parent, tags: partition.StartTags.For(client));
         if (activity is { IsAllDataRequested: true })
         {
             if (producerContext != default)
@@ -72,8 +73,7 @@ public static class KafkaConsumerInstrumentation
                 }
             }
 
-            activity.AddOperationTags(MessagingAttributes.Operations.Process, partition.Topic, consumed.Message.Key as string, consumed.Message.Value is null, client);
-            activity.AddTag(MessagingAttributes.PartitionId, partition.PartitionId);
+            activity.AddRecordedSpanTags(consumed.Message.Key as string, consumed.Message.Value is null, client);
             activity.AddTag(MessagingAttributes.KafkaOffset, consumed.Offset.Value);
             activity.AddTagIfNotNull(MessagingAttributes.KafkaClusterId, cluster?.Id);
         }

@@ -41,6 +41,7 @@ internal sealed class KafkaSendTopic
             new(MessagingAttributes.DestinationName, topic),
         ];
         Sent = new MessageCountCell(MetricTags);
+        StartTags = new KafkaSpanStartTags(MessagingAttributes.Operations.Send, topic, partitionId: null);
     }
 
     public string Name { get; }
@@ -52,6 +53,9 @@ internal sealed class KafkaSendTopic
 
     /// <summary>Messages sent (acknowledged) to the topic.</summary>
     public MessageCountCell Sent { get; }
+
+    /// <summary>The send span's attributes for its sampler.</summary>
+    public KafkaSpanStartTags StartTags { get; }
 
     // A producer usually sends to one topic, named by the same string every time.
     [ThreadStatic]
@@ -115,6 +119,7 @@ internal sealed class KafkaProcessPartition
         ];
         Consumed = new MessageCountCell(consumedTags);
         ProcessTags = [.. consumedTags, new(MessagingAttributes.OperationName, MessagingAttributes.Operations.Process)];
+        StartTags = new KafkaSpanStartTags(MessagingAttributes.Operations.Process, topic, PartitionId);
     }
 
     public string Topic { get; }
@@ -132,6 +137,9 @@ internal sealed class KafkaProcessPartition
 
     /// <summary>The attributes of <c>messaging.process.duration</c> and the end-to-end latency for a message processed.</summary>
     public KeyValuePair<string, object?>[] ProcessTags { get; }
+
+    /// <summary>The process span's attributes for its sampler.</summary>
+    public KafkaSpanStartTags StartTags { get; }
 
     public static KafkaProcessPartition For(string topic, int partition, string? group)
     {

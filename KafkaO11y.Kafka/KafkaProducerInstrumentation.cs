@@ -13,27 +13,26 @@ internal static class KafkaProducerInstrumentation
     public static KafkaSendOperation StartSend<TKey, TValue>(KafkaClientInfo client, string topic, Message<TKey, TValue> message)
     {
         var sendTopic = KafkaSendTopic.For(topic);
-        var activity = KafkaTelemetry.ActivitySource.StartActivity(sendTopic.SpanName, ActivityKind.Producer);
-        if (activity is { IsAllDataRequested: true })
-        {
-            AddSendTags(activity, client, topic, message.Key as string, message.Value is null);
-        }
+        // Without a parent given, the span is the current span's child, or a new trace's root.
+        var activity = KafkaTelemetry.ActivitySource.StartActivity(
+            sendTopic.SpanName, ActivityKind.Producer, parentContext: default, tags: sendTopic.StartTags.For(client));
 
         // The send span, now current; without one (not sampled, no listener), the caller's context is passed on.
         var context = Activity.Current?.Context ?? default;
         message.Headers ??= [];
         KafkaHeaderPropagation.Inject(context, message.Headers);
 
-        return new KafkaSendOperation(activity, sendTopic, Stopwatch.GetTimestamp());
+        return new KafkaSendOperation(activity, sendTopic, Stopwatch.GetTimestamp(), client, message.Key as string, message.Value is null);
     }
-
-    /// <summary>The send span's attributes known before Kafka answers.</summary>
-    internal static void AddSendTags(Activity activity, KafkaClientInfo client, string topic, string? key, bool tombstone) =>
-        activity.AddOperationTags(MessagingAttributes.Operations.Send, topic, key, tombstone, client);
 }
 
-/// <summary>One send in flight: ends its span and records its metrics once Kafka answered.</summary>
-internal readonly record struct KafkaSendOperation(Activity? Activity, KafkaSendTopic Topic, long StartTimestamp)
+/// <summary>
+/// One send in flight: ends its span and records its metrics once Kafka answered. The span gets
+/// the attributes no sampler needs only then: the less that lives while the message is in flight,
+/// the less the garbage collector finds alive, and promotes, at a collection.
+/// </summary>
+internal readonly record struct KafkaSendOperation(
+    Activity? Activity, KafkaSendTopic Topic, long StartTimestamp, KafkaClientInfo Client, string? Key, bool Tombstone)
 {
     /// <summary>Kafka acknowledged the message: where it is, and the cluster that has it (known to the client once a broker answered).</summary>
     public void Succeeded(TopicPartitionOffset acknowledged, KafkaClusterId cluster)
@@ -42,6 +41,7 @@ internal readonly record struct KafkaSendOperation(Activity? Activity, KafkaSend
         {
             if (Activity.IsAllDataRequested)
             {
+                AddSendTags(Activity);
                 Activity.AddTag(MessagingAttributes.PartitionId, KafkaPartitionIds.Of(acknowledged.Partition.Value));
                 Activity.AddTag(MessagingAttributes.KafkaOffset, acknowledged.Offset.Value);
                 Activity.AddTagIfNotNull(MessagingAttributes.KafkaClusterId, cluster.Id);
@@ -58,6 +58,11 @@ internal readonly record struct KafkaSendOperation(Activity? Activity, KafkaSend
     {
         if (Activity is not null)
         {
+            if (Activity.IsAllDataRequested)
+            {
+                AddSendTags(Activity);
+            }
+
             Activity.RecordFailure(errorType, exception);
             Activity.Dispose();
         }
@@ -66,6 +71,8 @@ internal readonly record struct KafkaSendOperation(Activity? Activity, KafkaSend
         failed.Add();
         KafkaTelemetry.OperationDuration.Record(Stopwatch.GetElapsedTime(StartTimestamp).TotalSeconds, failed.Tags);
     }
+
+    private void AddSendTags(Activity activity) => activity.AddRecordedSpanTags(Key, Tombstone, Client);
 }
 
 /// <summary>Partition ids as attribute values (strings, as the conventions say), made once.</summary>

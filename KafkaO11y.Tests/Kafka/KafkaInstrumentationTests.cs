@@ -26,6 +26,7 @@ public sealed class KafkaInstrumentationTests : IDisposable
     private readonly string _topic = $"instrumentation-test-{Guid.NewGuid():N}";
     private readonly EmbeddedKafkaCluster _kafka;
     private readonly CapturedTelemetry _telemetry = new();
+    private readonly StartTagsRecordingSampler _sampler = new();
     private readonly IHost _host;
 
     // A span of the test itself, standing in for the Producer's HTTP request.
@@ -48,6 +49,7 @@ public sealed class KafkaInstrumentationTests : IDisposable
         builder.AddInstrumentedKafkaConsumer<string, byte[]>("kafka");
         // AddInstrumentedKafkaProducer and AddInstrumentedKafkaConsumer add the integration's own source and meter.
         _telemetry.AddTo(builder, Caller.Name);
+        builder.Services.ConfigureOpenTelemetryTracerProvider(tracing => tracing.SetSampler(_sampler));
         _host = builder.Build();
         _host.Start();
     }
@@ -140,6 +142,42 @@ public sealed class KafkaInstrumentationTests : IDisposable
             || l.Body?.StartsWith("Processing offset", StringComparison.Ordinal) == true);
         Assert.Equal(process.TraceId, log.TraceId);
         Assert.Equal(process.SpanId, log.SpanId);
+    }
+
+    /// <summary>
+    /// The conventions name the attributes a sampler may decide on, to be given as a span starts:
+    /// system, operation, destination, partition where known, the consumer's group, the server. A
+    /// sampler sees them on the send span, the process span and a batch's span, and nothing else
+    /// (what differs per message or is known only later is added once the span is recorded).
+    /// </summary>
+    [Fact]
+    public async Task The_sampler_sees_the_attributes_the_conventions_name_for_sampling_as_each_span_starts()
+    {
+        var sent = await Producer.ProduceAsync(new TopicPartition(_topic, 2), new Message<string, byte[]> { Key = "sampled-on", Value = "{}"u8.ToArray() });
+        await Producer.ProduceAsync(new TopicPartition(_topic, 2), new Message<string, byte[]> { Key = "sampled-on", Value = "{}"u8.ToArray() });
+        var (first, second) = (ConsumeOne(), ConsumeOne());
+        await Consumer.ProcessAsync(first, (_, _) => Task.CompletedTask);
+        await Consumer.ProcessBatchAsync([second], (_, _) => Task.CompletedTask);
+
+        Dictionary<string, object> server = new() { ["server.address"] = "127.0.0.1", ["server.port"] = BootstrapPort };
+        Dictionary<string, object> send = new(server)
+        {
+            ["messaging.system"] = "kafka",
+            ["messaging.operation.name"] = "send",
+            ["messaging.operation.type"] = "send",
+            ["messaging.destination.name"] = _topic,
+        };
+        Dictionary<string, object> process = new(send)
+        {
+            ["messaging.operation.name"] = "process",
+            ["messaging.operation.type"] = "process",
+            ["messaging.destination.partition.id"] = sent.Partition.Value.ToString(System.Globalization.CultureInfo.InvariantCulture),
+            ["messaging.consumer.group.name"] = "instrumentation-test-group",
+        };
+        var seen = _sampler.Seen.Where(s => s.Name.EndsWith(_topic, StringComparison.Ordinal)).ToList();
+        Assert.Equal([$"send {_topic}", $"send {_topic}", $"process {_topic}", $"process {_topic}"], seen.Select(s => s.Name));
+        Assert.All(seen.Take(2), s => Assert.Equal(send.OrderBy(t => t.Key), s.Tags.OrderBy(t => t.Key)));
+        Assert.All(seen.Skip(2), s => Assert.Equal(process.OrderBy(t => t.Key), s.Tags.OrderBy(t => t.Key)));
     }
 
     /// <summary>
@@ -908,6 +946,21 @@ public sealed class KafkaInstrumentationTests : IDisposable
         {
             Assert.True(span.TagObjects.Any(t => t.Key == key), $"{span.DisplayName} lacks the attribute {key}.");
             Assert.Equal(value, span.GetTagItem(key));
+        }
+    }
+
+    /// <summary>Records the attributes each span starts with, and decides as the test host's usual sampler would.</summary>
+    private sealed class StartTagsRecordingSampler : Sampler
+    {
+        private readonly ParentBasedSampler _decider = new(new AlwaysOnSampler());
+        private readonly System.Collections.Concurrent.ConcurrentQueue<(string Name, KeyValuePair<string, object>[] Tags)> _seen = new();
+
+        public IReadOnlyList<(string Name, KeyValuePair<string, object>[] Tags)> Seen => [.. _seen];
+
+        public override SamplingResult ShouldSample(in SamplingParameters samplingParameters)
+        {
+            _seen.Enqueue((samplingParameters.Name, [.. (samplingParameters.Tags ?? []).Select(t => new KeyValuePair<string, object>(t.Key, t.Value!))]));
+            return _decider.ShouldSample(samplingParameters);
         }
     }
 

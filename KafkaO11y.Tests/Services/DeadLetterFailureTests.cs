@@ -46,7 +46,7 @@ public sealed class DeadLetterFailureTests : IDisposable
         Exception injected = fault == "fatal"
             ? new KafkaException(new Error(ErrorCode.Local_Fatal, "injected: the producer hit a fatal error", isFatal: true))
             : new ObjectDisposedException("injected: the producer was disposed");
-        using var host = StartConsumer(out var deadLetterProducer, injected);
+        await using var host = StartConsumer(out var deadLetterProducer, injected);
 
         using var producer = new ProducerBuilder<string, byte[]>(new ProducerConfig { BootstrapServers = _kafka.BootstrapServers }).Build();
         await producer.ProduceAsync(_topic, new Message<string, byte[]> { Key = "poison", Value = "not JSON"u8.ToArray() });
@@ -92,7 +92,7 @@ public sealed class DeadLetterFailureTests : IDisposable
     {
         var notAcknowledged = Enumerable.Range(0, 3).Select(_ => new ProduceException<string, byte[]>(
             new Error(ErrorCode.Local_MsgTimedOut, "injected: not acknowledged"), new DeliveryResult<string, byte[]>())).ToArray<Exception>();
-        using var host = StartConsumer(out var deadLetterProducer, notAcknowledged);
+        await using var host = StartConsumer(out var deadLetterProducer, notAcknowledged);
 
         using var producer = new ProducerBuilder<string, byte[]>(new ProducerConfig { BootstrapServers = _kafka.BootstrapServers }).Build();
         await producer.ProduceAsync(_topic, new Message<string, byte[]> { Key = "poison", Value = "not JSON"u8.ToArray() });
@@ -134,7 +134,7 @@ public sealed class DeadLetterFailureTests : IDisposable
         Assert.Equal(("7", "cannot be read"), (Header(letter, DeadLetterHeaders.SourceOffset), Header(letter, DeadLetterHeaders.ErrorMessage)));
     }
 
-    private IHost StartConsumer(out ObservedProducer deadLetterProducer, params Exception[] deadLetterFaults)
+    private StoppedOnDispose StartConsumer(out ObservedProducer deadLetterProducer, params Exception[] deadLetterFaults)
     {
         ObservedProducer? observed = null;
         var host = InProcessConsumer.Start(_kafka.BootstrapServers, _topic, builder =>
@@ -147,7 +147,7 @@ public sealed class DeadLetterFailureTests : IDisposable
             });
         });
         deadLetterProducer = observed!;
-        return host;
+        return new StoppedOnDispose(host);
     }
 
     // Nothing more arrives (no second copy) within a few more seconds.

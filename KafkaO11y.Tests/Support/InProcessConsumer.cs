@@ -28,3 +28,19 @@ internal static class InProcessConsumer
         return host;
     }
 }
+
+/// <summary>
+/// A host stopped before it is disposed. Disposing a running one destroys the consumer while its
+/// worker is still inside <c>Consume</c>, and librdkafka's rebalance callback then throws on a
+/// native thread, which ends the test process.
+/// </summary>
+internal sealed class StoppedOnDispose(IHost host) : IAsyncDisposable
+{
+    public IServiceProvider Services => host.Services;
+
+    public async ValueTask DisposeAsync()
+    {
+        await host.StopAsync();
+        host.Dispose();
+    }
+}
