@@ -38,7 +38,7 @@ public static class KafkaBatchInstrumentation
             : ProcessBatchAsync(KafkaClientInfo.Unknown, cluster: null, batch, process, cancellationToken);
     }
 
-    private static async Task ProcessBatchAsync<TKey, TValue>(
+    internal static async Task ProcessBatchAsync<TKey, TValue>(
         KafkaClientInfo client,
         KafkaClusterId? cluster,
         IReadOnlyList<ConsumeResult<TKey, TValue>> batch,

@@ -29,7 +29,7 @@ internal sealed record AllocationProfile(Operation Operation, Variant Variant, i
                 .OrderByDescending(type => ofOperation.Max(p => p.PerMessage(type) - ofOperation[0].PerMessage(type)))
                 .Take(TypesShown);
             text.AppendLine();
-            text.AppendLine(CultureInfo.InvariantCulture, $"| {operation}: type | {string.Join(" | ", ofOperation.Select(p => p.Variant.Name))} |");
+            text.AppendLine(CultureInfo.InvariantCulture, $"| {operation.Name()}: type | {string.Join(" | ", ofOperation.Select(p => p.Variant.Name))} |");
             text.AppendLine($"| --- |{string.Concat(ofOperation.Select(_ => " ---: |"))}");
             foreach (var type in types)
             {

@@ -12,15 +12,16 @@ internal static class ConsumerBenchmark
 
     /// <summary>
     /// Take every partition of the topic in a new group (so from the earliest offsets), then consume,
-    /// handle and StoreOffset each message as the Consumer service does. The clock runs from the
-    /// first message consumed to the last one handled.
+    /// handle and StoreOffset each message as the Consumer service does, one at a time or, with a
+    /// <paramref name="batchSize"/> above 1, in lists of that many (the last one may be shorter). The
+    /// clock runs from the first message consumed to the last one handled.
     /// </summary>
     /// <remarks>
     /// The partitions are assigned rather than subscribed to: the embedded broker holds a new group's
     /// first join for about 3 s, which would triple the run's length and measure nothing (the clock
     /// starts after it either way). Consuming, storing offsets and auto-commit work the same.
     /// </remarks>
-    public static async Task<Measurement> RunAsync(Variant variant, string bootstrapServers, KafkaO11y.EmbeddedKafka.KafkaTopic topic, int count, string groupId)
+    public static async Task<Measurement> RunAsync(Variant variant, string bootstrapServers, KafkaO11y.EmbeddedKafka.KafkaTopic topic, int count, string groupId, int batchSize = 1)
     {
         using var client = KafkaClients.Consumer(variant, bootstrapServers, groupId);
         var consumer = client.Instance;
@@ -29,6 +30,7 @@ internal static class ConsumerBenchmark
 
         var waited = Stopwatch.StartNew();
         var handled = 0;
+        var batch = new List<ConsumeResult<string, byte[]>>(batchSize);
         var clock = default(MeasurementClock);
         while (handled < count)
         {
@@ -48,14 +50,31 @@ internal static class ConsumerBenchmark
                 clock = MeasurementClock.Start();
             }
 
-            await handler.HandleAsync(consumed);
-            consumer.StoreOffset(consumed);
-            handled++;
+            if (batchSize == 1)
+            {
+                await handler.HandleAsync(consumed);
+                consumer.StoreOffset(consumed);
+                handled++;
+                continue;
+            }
+
+            batch.Add(consumed);
+            if (batch.Count == batchSize || handled + batch.Count == count)
+            {
+                await handler.HandleBatchAsync(batch);
+                foreach (var message in batch)
+                {
+                    consumer.StoreOffset(message);
+                }
+
+                handled += batch.Count;
+                batch = new List<ConsumeResult<string, byte[]>>(batchSize);
+            }
         }
 
         // The first message starts the clock: count - 1 messages were handled while it ran.
         var measurement = clock.Stop(count, messagesTimed: count - 1, queueFullBackoffs: 0,
-            spansStarted: variant.IsInstrumented ? count : 0);
+            spansStarted: variant.IsInstrumented ? (count + batchSize - 1) / batchSize : 0);
         consumer.Close();
 
         if (variant == Variant.PropagationOnly && handler.WithContext != count)

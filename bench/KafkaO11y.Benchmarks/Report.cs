@@ -60,7 +60,7 @@ internal static class Report
         text.AppendLine(Invariant, $"Parameters: {options.Rounds} round(s) x {options.Messages:N0} messages per measurement, after a warm-up round of {options.WarmupMessages:N0}{(options.Quick ? " (--quick)" : "")}; variants alternate round by round, in rotating order");
         text.AppendLine(Invariant, $"Sampling:   full variants sampled by parentbased_traceidratio at {string.Join(", ", sampled.Select(v => Variant.SamplingName(v.Sampling)))}: a producer's sends start traces (the ratio decides), a consumer's spans follow the sampled flag the pre-produced messages carry (written as that ratio decides)");
         text.AppendLine(Invariant, $"Producer:   idempotent, acks=all, linger.ms=5, Produce with a delivery handler then Flush; key: a message id; value: 100 B or 1 KiB");
-        text.AppendLine(Invariant, $"Consumer:   fresh group per measurement, Consume + StoreOffset, auto commit; clock from the first message to the last");
+        text.AppendLine(Invariant, $"Consumer:   fresh group per measurement, Consume + StoreOffset, auto commit; clock from the first message to the last; in batches: lists of {Operations.BatchSize} messages, one ProcessBatchAsync each");
         text.AppendLine();
 
         text.AppendLine("| Operation | Value | Bare (msg/s) | Propagation only (msg/s) |");
@@ -68,7 +68,7 @@ internal static class Report
         foreach (var (operation, size) in Cells(valueSizes))
         {
             text.AppendLine(Invariant,
-                $"| {operation} | {SizeName(size)} | {results.MedianRate(operation, size, Variant.Bare):N0} | {results.MedianRate(operation, size, Variant.PropagationOnly):N0} |");
+                $"| {operation.Name()} | {SizeName(size)} | {results.MedianRate(operation, size, Variant.Bare):N0} | {results.MedianRate(operation, size, Variant.PropagationOnly):N0} |");
         }
 
         text.AppendLine();
@@ -85,7 +85,7 @@ internal static class Report
                 var full = results.MedianRate(operation, size, variant);
                 var extraBytes = results.MedianAllocated(operation, size, variant) - results.MedianAllocated(operation, size, Variant.PropagationOnly);
                 text.AppendLine(Invariant,
-                    $"| {operation} | {SizeName(size)} | {Variant.SamplingName(variant.Sampling)} | {full:N0} | {Ratio(full, propagation, results.RatiosPerRound(operation, size, variant, Variant.PropagationOnly))} | {Ratio(full, bare, results.RatiosPerRound(operation, size, variant, Variant.Bare))} | {1e9 / full - 1e9 / propagation:N0} | {extraBytes:N0} |");
+                    $"| {operation.Name()} | {SizeName(size)} | {Variant.SamplingName(variant.Sampling)} | {full:N0} | {Ratio(full, propagation, results.RatiosPerRound(operation, size, variant, Variant.PropagationOnly))} | {Ratio(full, bare, results.RatiosPerRound(operation, size, variant, Variant.Bare))} | {1e9 / full - 1e9 / propagation:N0} | {extraBytes:N0} |");
             }
         }
 
@@ -103,7 +103,7 @@ internal static class Report
                 var rates = measurements.Select(m => m.MessagesPerSecond).ToArray();
                 var spans = variant.IsInstrumented ? $"{measurements.Sum(m => m.RecordedSpans):N0} / {measurements.Sum(m => m.ExportedSpans):N0}" : "-";
                 text.AppendLine(Invariant,
-                    $"| {operation} | {SizeName(size)} | {variant.Name} | {ReportFacts.Median(rates):N0} | {rates.Min():N0} - {rates.Max():N0} | {ReportFacts.Median(measurements.Select(m => m.AllocatedBytesPerMessage)):N0} | {ReportFacts.Median(measurements.Select(m => m.GcPauseShare)):P1} | {measurements.Sum(m => m.Gen2Collections)} | {spans} |");
+                    $"| {operation.Name()} | {SizeName(size)} | {variant.Name} | {ReportFacts.Median(rates):N0} | {rates.Min():N0} - {rates.Max():N0} | {ReportFacts.Median(measurements.Select(m => m.AllocatedBytesPerMessage)):N0} | {ReportFacts.Median(measurements.Select(m => m.GcPauseShare)):P1} | {measurements.Sum(m => m.Gen2Collections)} | {spans} |");
             }
         }
 
@@ -119,7 +119,7 @@ internal static class Report
     }
 
     private static IEnumerable<(Operation Operation, int Size)> Cells(int[] valueSizes) =>
-        new[] { Operation.Produce, Operation.Consume }.SelectMany(operation => valueSizes.Select(size => (operation, size)));
+        Operations.All.SelectMany(operation => valueSizes.Select(size => (operation, size)));
 
     private static string Ratio(double numerator, double denominator, IReadOnlyList<double> perRound) =>
         string.Create(Invariant, $"{numerator / denominator:F2} ({perRound.Min():F2}-{perRound.Max():F2})");

@@ -56,7 +56,7 @@ internal static class ThroughputBenchmark
             var warmup = round == 0;
             var count = warmup ? options.WarmupMessages : options.Messages;
             var label = warmup ? "warm-up" : $"round {round}/{options.Rounds}";
-            foreach (var operation in new[] { Operation.Produce, Operation.Consume })
+            foreach (var operation in Operations.All)
             {
                 foreach (var size in ValueSizes)
                 {
@@ -65,9 +65,9 @@ internal static class ThroughputBenchmark
                         var measurementWallClock = Stopwatch.StartNew();
                         var measurement = await MeasureAsync(operation, size, variant, count, round);
 
-                        Console.Error.WriteLine($"  {label,-12} {operation,-8} {size,5} B  {variant.Name,-17} {measurement.MessagesPerSecond,12:N0} msg/s  GC paused {measurement.GcPauseShare,4:P0}, {measurement.Gen2Collections} gen2  ({measurementWallClock.Elapsed.TotalSeconds:F1} s with set-up)");
+                        Console.Error.WriteLine($"  {label,-12} {operation.Name(),-24} {size,5} B  {variant.Name,-17} {measurement.MessagesPerSecond,12:N0} msg/s  GC paused {measurement.GcPauseShare,4:P0}, {measurement.Gen2Collections} gen2  ({measurementWallClock.Elapsed.TotalSeconds:F1} s with set-up)");
                         telemetry.Logger.LogInformation("{Label}: {Operation} {Size} B {Variant}: {Rate:F0} msg/s",
-                            label, operation, size, variant.Name, measurement.MessagesPerSecond);
+                            label, operation.Name(), size, variant.Name, measurement.MessagesPerSecond);
                         if (!warmup)
                         {
                             results.Add(operation, size, variant, round, measurement);
@@ -83,14 +83,14 @@ internal static class ThroughputBenchmark
         if (options.Allocations)
         {
             using var sampler = new AllocationSampler();
-            foreach (var operation in new[] { Operation.Produce, Operation.Consume })
+            foreach (var operation in Operations.All)
             {
                 foreach (var variant in variants)
                 {
                     sampler.Start();
                     await MeasureAsync(operation, ProfiledValueSize, variant, options.Messages, round: options.Rounds + 1);
                     profiles.Add(new AllocationProfile(operation, variant, options.Messages, await sampler.StopAsync()));
-                    Console.Error.WriteLine($"  allocations  {operation,-8} {ProfiledValueSize,5} B  {variant.Name,-17} profiled");
+                    Console.Error.WriteLine($"  allocations  {operation.Name(),-24} {ProfiledValueSize,5} B  {variant.Name,-17} profiled");
                 }
             }
         }
@@ -115,7 +115,8 @@ internal static class ThroughputBenchmark
             var measurement = operation == Operation.Produce
                 ? ProducerBenchmark.Run(variant, kafka.BootstrapServers, produceTopics[size].Name, values[size], keys, count)
                 : await ConsumerBenchmark.RunAsync(variant, kafka.BootstrapServers, consumeTopics[(size, ConsumeTopicSampling(variant))], count,
-                    groupId: $"bench-{variant.Kind}-{size}b-{round}-{Guid.NewGuid():N}");
+                    groupId: $"bench-{variant.Kind}-{size}b-{round}-{Guid.NewGuid():N}",
+                    batchSize: operation == Operation.ConsumeBatch ? Operations.BatchSize : 1);
             telemetry.Flush();
             measurement = measurement with
             {
@@ -148,7 +149,7 @@ internal static class ThroughputBenchmark
         if (!recordedAsClaimed || measurement.ExportedSpans < measurement.RecordedSpans / 2)
         {
             throw new BenchmarkFailedException(
-                $"{operation} {size} B {variant.Name}: {measurement.RecordedSpans:N0} spans recorded and {measurement.ExportedSpans:N0} exported of {measurement.SpansStarted:N0} started; about {expected:N0} should have been recorded.");
+                $"{operation.Name()} {size} B {variant.Name}: {measurement.RecordedSpans:N0} spans recorded and {measurement.ExportedSpans:N0} exported of {measurement.SpansStarted:N0} started; about {expected:N0} should have been recorded.");
         }
     }
 

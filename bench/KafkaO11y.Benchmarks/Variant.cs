@@ -59,5 +59,23 @@ internal readonly record struct Variant(VariantKind Kind, double Sampling)
 internal enum Operation
 {
     Produce,
+
+    /// <summary>Each message processed on its own, in a process span of its own.</summary>
     Consume,
+
+    /// <summary>Messages processed in lists of <see cref="Operations.BatchSize"/>, one process span per list.</summary>
+    ConsumeBatch,
+}
+
+internal static class Operations
+{
+    public const int BatchSize = 100;
+
+    public static readonly Operation[] All = [Operation.Produce, Operation.Consume, Operation.ConsumeBatch];
+
+    public static string Name(this Operation operation) => operation switch
+    {
+        Operation.ConsumeBatch => $"Consume, batches of {BatchSize}",
+        _ => operation.ToString(),
+    };
 }

@@ -35,6 +35,9 @@ internal sealed class VariantHandler(IConsumer<string, byte[]> consumer, Variant
     private static readonly Func<ConsumeResult<string, byte[]>, CancellationToken, Task> EmptyHandler =
         static (_, _) => Task.CompletedTask;
 
+    private static readonly Func<IReadOnlyList<ConsumeResult<string, byte[]>>, CancellationToken, Task> EmptyBatchHandler =
+        static (_, _) => Task.CompletedTask;
+
     /// <summary>Propagation only: messages whose headers yielded a trace context.</summary>
     public int WithContext { get; private set; }
 
@@ -55,5 +58,22 @@ internal sealed class VariantHandler(IConsumer<string, byte[]> consumer, Variant
             default:
                 return Task.CompletedTask;
         }
+    }
+
+    /// <summary>The same for a list of messages: processed as one batch by the full variant, one by one by the others.</summary>
+    public Task HandleBatchAsync(IReadOnlyList<ConsumeResult<string, byte[]>> batch, CancellationToken cancellationToken = default)
+    {
+        if (variant.Kind == VariantKind.Full)
+        {
+            return consumer.ProcessBatchAsync(batch, EmptyBatchHandler, cancellationToken);
+        }
+
+        foreach (var consumed in batch)
+        {
+            // Synchronous for these variants: the task is already complete.
+            _ = HandleAsync(consumed, cancellationToken);
+        }
+
+        return Task.CompletedTask;
     }
 }
