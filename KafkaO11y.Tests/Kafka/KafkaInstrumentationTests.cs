@@ -147,17 +147,23 @@ public sealed class KafkaInstrumentationTests : IDisposable
     /// <summary>
     /// The conventions name the attributes a sampler may decide on, to be given as a span starts:
     /// system, operation, destination, partition where known, the consumer's group, the server. A
-    /// sampler sees them on the send span, the process span and a batch's span, and nothing else
-    /// (what differs per message or is known only later is added once the span is recorded).
+    /// sampler sees them on the send span, the process span and a batch's span (without the partition
+    /// when the batch has two), and nothing else (what differs per message or is known only later is
+    /// added once the span is recorded).
     /// </summary>
     [Fact]
     public async Task The_sampler_sees_the_attributes_the_conventions_name_for_sampling_as_each_span_starts()
     {
-        var sent = await Producer.ProduceAsync(new TopicPartition(_topic, 2), new Message<string, byte[]> { Key = "sampled-on", Value = "{}"u8.ToArray() });
-        await Producer.ProduceAsync(new TopicPartition(_topic, 2), new Message<string, byte[]> { Key = "sampled-on", Value = "{}"u8.ToArray() });
-        var (first, second) = (ConsumeOne(), ConsumeOne());
-        await Consumer.ProcessAsync(first, (_, _) => Task.CompletedTask);
-        await Consumer.ProcessBatchAsync([second], (_, _) => Task.CompletedTask);
+        foreach (var partition in new[] { 2, 2, 0 })
+        {
+            await Producer.ProduceAsync(new TopicPartition(_topic, partition), new Message<string, byte[]> { Key = "sampled-on", Value = "{}"u8.ToArray() });
+        }
+
+        var consumed = new[] { ConsumeOne(), ConsumeOne(), ConsumeOne() };
+        var (fromTwo, alsoFromTwo) = (consumed.First(c => c.Partition == 2), consumed.Last(c => c.Partition == 2));
+        await Consumer.ProcessAsync(fromTwo, (_, _) => Task.CompletedTask);
+        await Consumer.ProcessBatchAsync([alsoFromTwo], (_, _) => Task.CompletedTask);
+        await Consumer.ProcessBatchAsync([alsoFromTwo, consumed.Single(c => c.Partition == 0)], (_, _) => Task.CompletedTask);
 
         Dictionary<string, object> server = new() { ["server.address"] = "127.0.0.1", ["server.port"] = BootstrapPort };
         Dictionary<string, object> send = new(server)
@@ -171,13 +177,16 @@ public sealed class KafkaInstrumentationTests : IDisposable
         {
             ["messaging.operation.name"] = "process",
             ["messaging.operation.type"] = "process",
-            ["messaging.destination.partition.id"] = sent.Partition.Value.ToString(System.Globalization.CultureInfo.InvariantCulture),
+            ["messaging.destination.partition.id"] = "2",
             ["messaging.consumer.group.name"] = "instrumentation-test-group",
         };
+        // A batch from two partitions: no partition to give.
+        var processTwoPartitions = process.Where(t => t.Key != "messaging.destination.partition.id");
         var seen = _sampler.Seen.Where(s => s.Name.EndsWith(_topic, StringComparison.Ordinal)).ToList();
-        Assert.Equal([$"send {_topic}", $"send {_topic}", $"process {_topic}", $"process {_topic}"], seen.Select(s => s.Name));
-        Assert.All(seen.Take(2), s => Assert.Equal(send.OrderBy(t => t.Key), s.Tags.OrderBy(t => t.Key)));
-        Assert.All(seen.Skip(2), s => Assert.Equal(process.OrderBy(t => t.Key), s.Tags.OrderBy(t => t.Key)));
+        Assert.Equal([.. Enumerable.Repeat($"send {_topic}", 3), .. Enumerable.Repeat($"process {_topic}", 3)], seen.Select(s => s.Name));
+        Assert.All(seen.Take(3), s => Assert.Equal(send.OrderBy(t => t.Key), s.Tags.OrderBy(t => t.Key)));
+        Assert.All(seen.Skip(3).Take(2), s => Assert.Equal(process.OrderBy(t => t.Key), s.Tags.OrderBy(t => t.Key)));
+        Assert.Equal(processTwoPartitions.OrderBy(t => t.Key), seen[5].Tags.OrderBy(t => t.Key));
     }
 
     /// <summary>
@@ -359,6 +368,7 @@ public sealed class KafkaInstrumentationTests : IDisposable
 
         Assert.Equal(3, MessagesCounted("messaging.client.consumed.messages"));
         AssertHistogram("messaging.process.duration", "s", expectedCount: 1);
+        Assert.Equal("1", Tag(Assert.Single(Points("messaging.process.duration"), p => Tag(p, "messaging.destination.name") == _topic), "messaging.destination.partition.id"));
         AssertHistogram("kafkao11y.message.end_to_end.duration", "s", expectedCount: 3);
     }
 
@@ -397,6 +407,40 @@ public sealed class KafkaInstrumentationTests : IDisposable
         await Assert.ThrowsAsync<ArgumentOutOfRangeException>("batch", () => Consumer.ProcessBatchAsync([], (_, _) => Task.CompletedTask));
         await Assert.ThrowsAsync<ArgumentNullException>("batch", () => Consumer.ProcessBatchAsync(null!, (_, _) => Task.CompletedTask));
         await Assert.ThrowsAsync<ArgumentNullException>("process", () => Consumer.ProcessBatchAsync(batch, null!));
+    }
+
+    /// <summary>
+    /// A batch from two topics names none: the span is <c>process</c>, with no destination or
+    /// partition, none given to the sampler either; each link names its message's topic and
+    /// partition; the batch's duration is recorded without a destination.
+    /// </summary>
+    [Fact]
+    public async Task A_batch_from_two_topics_names_neither_and_each_link_names_its_messages_topic()
+    {
+        var otherTopic = $"{_topic}-other";
+        _kafka.CreateTopic(new KafkaTopic(otherTopic, Partitions: 1));
+        await Producer.ProduceAsync(new TopicPartition(_topic, 0), new Message<string, byte[]> { Key = "here", Value = "{}"u8.ToArray() });
+        await Producer.ProduceAsync(new TopicPartition(otherTopic, 0), new Message<string, byte[]> { Key = "there", Value = "{}"u8.ToArray() });
+        var batch = new[] { ConsumeOne(), Assert.Single(TopicReader.Read(_kafka.BootstrapServers, otherTopic, expected: 1, Timeout)) };
+
+        await Consumer.ProcessBatchAsync(batch, (_, _) => Task.CompletedTask);
+        FlushTelemetry();
+
+        var process = Assert.Single(_telemetry.Spans, s => s.DisplayName == "process"
+            && s.Links.Any(l => l.Tags!.Any(t => t.Key == "messaging.destination.name" && (string?)t.Value == _topic)));
+        Assert.Null(process.GetTagItem("messaging.destination.name"));
+        Assert.Null(process.GetTagItem("messaging.destination.partition.id"));
+        Assert.Equal(
+            [(_topic, "0"), (otherTopic, "0")],
+            process.Links.Select(l => (
+                (string?)l.Tags!.Single(t => t.Key == "messaging.destination.name").Value,
+                (string?)l.Tags!.Single(t => t.Key == "messaging.destination.partition.id").Value)));
+        var sampled = Assert.Single(_sampler.Seen, s => s.Name == "process").Tags;
+        Assert.DoesNotContain(sampled, t => t.Key is "messaging.destination.name" or "messaging.destination.partition.id");
+        Assert.Contains(sampled, t => t.Key == "messaging.consumer.group.name");
+        var duration = Assert.Single(Points("messaging.process.duration"),
+            p => Tag(p, "messaging.consumer.group.name") == "instrumentation-test-group" && Tag(p, "messaging.destination.name") is null);
+        Assert.Equal(1, duration.GetHistogramCount());
     }
 
     /// <summary>
