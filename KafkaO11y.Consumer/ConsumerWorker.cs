@@ -37,8 +37,13 @@ public sealed partial class ConsumerWorker(
             UseJitter = true,
             OnRetry = retry =>
             {
-                // The attempt that failed, counting from 1 (Polly counts from 0).
-                Activity.Current?.AddEvent(new ActivityEvent("retry", tags: new ActivityTagsCollection { ["attempt"] = retry.AttemptNumber + 1 }));
+                // The attempt that failed, counting from 1 (Polly counts from 0), and the jittered
+                // wait before the next, so a trace shows where the time went.
+                Activity.Current?.AddEvent(new ActivityEvent("retry", tags: new ActivityTagsCollection
+                {
+                    ["attempt"] = retry.AttemptNumber + 1,
+                    ["delay_ms"] = retry.RetryDelay.TotalMilliseconds,
+                }));
                 return ValueTask.CompletedTask;
             },
         })
@@ -118,7 +123,7 @@ public sealed partial class ConsumerWorker(
     }
 
     private Task ProcessAsync(ConsumeResult<string, byte[]> consumed, CancellationToken stoppingToken) =>
-        ProcessOneAsync(consumed, () => consumer.ProcessAsync(consumed, ProcessWithRetriesAsync, stoppingToken), inBatch: false, stoppingToken);
+        ProcessOneAsync(consumed, () => consumer.ProcessAsync(consumed, ProcessWithRetriesAsync, stoppingToken), stoppingToken);
 
     /// <summary>
     /// The batch in one span, each message on its own inside it. When one of them has no outcome,
@@ -131,15 +136,18 @@ public sealed partial class ConsumerWorker(
             for (var index = 0; index < messages.Count; index++)
             {
                 var consumed = messages[index];
-                if (!await ProcessOneAsync(consumed, () => ProcessWithRetriesAsync(consumed, cancellationToken), inBatch: true, stoppingToken))
+                if (!await ProcessOneAsync(consumed, () => ProcessWithRetriesAsync(consumed, cancellationToken), stoppingToken))
                 {
-                    RewindRest(messages, index + 1);
+                    RewindRest(messages, index);
                     return;
                 }
             }
         }, stoppingToken);
 
-    /// <summary>Rewinds each partition of the batch's messages from <paramref name="from"/> on to the first of them: nothing after a message not done is committed first.</summary>
+    /// <summary>
+    /// Rewinds each partition of the batch's messages from <paramref name="from"/> (the message not
+    /// done) on to the first of them: that message and everything after it are read again.
+    /// </summary>
     private void RewindRest(IReadOnlyList<ConsumeResult<string, byte[]>> batch, int from)
     {
         foreach (var first in batch.Skip(from).DistinctBy(m => m.TopicPartition))
@@ -149,7 +157,7 @@ public sealed partial class ConsumerWorker(
     }
 
     /// <summary>One message: processed, or failed and dead-lettered, then its offset stored; false when it has neither outcome and is to be read again.</summary>
-    private async Task<bool> ProcessOneAsync(ConsumeResult<string, byte[]> consumed, Func<Task> process, bool inBatch, CancellationToken stoppingToken)
+    private async Task<bool> ProcessOneAsync(ConsumeResult<string, byte[]> consumed, Func<Task> process, CancellationToken stoppingToken)
     {
         var succeeded = true;
         _deadLetterAcknowledged = false;
@@ -166,12 +174,10 @@ public sealed partial class ConsumerWorker(
         catch (Exception e) when (_deadLetterAcknowledged)
         {
             // Failed, and Kafka has its dead letter (logged inside the message's span). In a batch
-            // the batch goes on: the failure is an event on its span.
+            // the batch goes on: the failure is an event on the batch span, the current one. One
+            // by one, the message's own span has ended with the failure and none is current.
             succeeded = false;
-            if (inBatch)
-            {
-                Activity.Current?.AddException(e);
-            }
+            Activity.Current?.AddException(e);
         }
         catch (Exception e)
         {

@@ -1,6 +1,9 @@
 using System.Diagnostics;
 using KafkaO11y.Consumer;
+using Confluent.Kafka;
 using KafkaO11y.Contracts;
+using KafkaO11y.EmbeddedKafka;
+using Microsoft.Extensions.Logging;
 
 namespace KafkaO11y.Tests.Services;
 
@@ -48,5 +51,57 @@ public sealed class ConsumerWorkerBatchTests() : ConsumerWorkerTests(batchSize: 
         Assert.Equal(4, batch.GetTagItem("messaging.batch.message_count"));
         Assert.Equal(senders.Select(s => s.SpanId.ToHexString()).Order(), batch.Links.Select(l => l.Context.SpanId.ToHexString()).Order());
         Assert.All(senders, sender => Assert.Same(batch, ProcessSpanOf(sender)));
+    }
+
+    /// <summary>
+    /// A batch holds at most <c>Processing:BatchSize</c> messages: more ready together are
+    /// processed in as many batches as it takes, and every one of them is committed past.
+    /// </summary>
+    [Fact]
+    public async Task More_messages_ready_than_a_batch_holds_are_processed_in_batches_of_at_most_its_size()
+    {
+        // Offset 0 takes a second, while the next 24 arrive: they are ready together after it.
+        Control.Update(new ProcessingUpdate(DelayMilliseconds: 1_000, FailureRate: null));
+        await SendAsync(Valid(), key: "first");
+        await Poll.UntilAsync(() => Task.FromResult(Stats.Snapshot("").Current), current => current?.Offset == 0, Timeout, "the first message to be in progress");
+        Control.Update(new ProcessingUpdate(DelayMilliseconds: 0, FailureRate: null));
+        await Task.WhenAll(Enumerable.Range(1, 24).Select(_ => SendAsync(Valid())));
+
+        await Poll.UntilAsync(CommittedAsync, committed => committed == 25, Timeout, "every message to be committed past");
+        var batchSizes = Telemetry.Spans.Where(span => span.DisplayName == $"process {Topic}").Select(span => span.GetTagItem("messaging.batch.message_count")).OfType<int>().ToList();
+        Assert.Equal(25, batchSizes.Sum());
+        Assert.All(batchSizes, size => Assert.InRange(size, 1, BatchSize));
+        Assert.Contains(BatchSize, batchSizes);
+    }
+
+    /// <summary>
+    /// A consume error while a batch is gathered (a fetch the broker answers with an error) ends
+    /// the batch there: it is logged as a warning, the messages read before it are processed
+    /// together, and the worker goes on.
+    /// </summary>
+    [Fact]
+    public async Task A_consume_error_while_a_batch_is_gathered_is_logged_and_the_messages_read_before_it_are_processed()
+    {
+        // Offset 0 takes three seconds. Meanwhile the next two are fetched (a fetch waits at most
+        // half a second for data), and then the fetch after them fails: the error is behind them.
+        Control.Update(new ProcessingUpdate(DelayMilliseconds: 3_000, FailureRate: null));
+        await SendAsync(Valid(), key: "first");
+        await Poll.UntilAsync(() => Task.FromResult(Stats.Snapshot("").Current), current => current?.Offset == 0, Timeout, "the first message to be in progress");
+        var senders = new[] { SenderContext(), SenderContext() };
+        await SendAsync(Valid(), key: "second", sender: senders[0]);
+        await SendAsync(Valid(), key: "third", sender: senders[1]);
+        await Task.Delay(TimeSpan.FromSeconds(1.5));
+        Kafka.FailRequests(Topic, KafkaRequest.Fetch, KafkaErrorCode.RequestTimedOut, count: 1);
+        Control.Update(new ProcessingUpdate(DelayMilliseconds: 0, FailureRate: null));
+
+        await Poll.UntilAsync(CommittedAsync, committed => committed == 3, Timeout, "the batch to be committed past");
+        var error = Assert.Single(Telemetry.LogsStartingWith($"Kafka consume error {ErrorCode.RequestTimedOut}"));
+        Assert.Equal(LogLevel.Warning, error.LogLevel);
+        var batch = ProcessSpanOf(senders[0]);
+        Assert.Same(batch, ProcessSpanOf(senders[1]));
+        Assert.Equal(2, batch.GetTagItem("messaging.batch.message_count"));
+
+        await SendAsync(Valid(), key: "after");
+        await Poll.UntilAsync(CommittedAsync, committed => committed == 4, Timeout, "the message after the error to be processed");
     }
 }

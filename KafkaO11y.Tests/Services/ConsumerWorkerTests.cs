@@ -59,6 +59,8 @@ public class ConsumerWorkerTests : IDisposable
 
     protected ProcessingControl Control => _consumer.Services.GetRequiredService<ProcessingControl>();
 
+    private protected CapturedTelemetry Telemetry => _telemetry;
+
     /// <summary>
     /// While a message is in progress the group's commit stays at it (ten commit intervals are
     /// watched), and once it is done the commit passes it: a crash meanwhile would redo it, never skip it.
@@ -134,7 +136,13 @@ public class ConsumerWorkerTests : IDisposable
         var malformedProcess = AssertDeadLetterInTrace(malformed, malformedSender, nameof(InvalidMessageException));
         Assert.DoesNotContain(malformedProcess.Events, e => e.Name == "retry");
         var failedProcess = AssertDeadLetterInTrace(failed, failingSender, nameof(SimulatedProcessingException));
-        Assert.Equal(new[] { 1, 2 }, failedProcess.Events.Where(e => e.Name == "retry").Select(e => (int)e.Tags.Single(t => t.Key == "attempt").Value!));
+        var retries = failedProcess.Events.Where(e => e.Name == "retry").ToList();
+        Assert.Equal(new[] { 1, 2 }, retries.Select(e => (int)e.Tags.Single(t => t.Key == "attempt").Value!));
+        // Each names its wait before the next attempt: jittered, not the bare doubling of the 1 ms
+        // backoff, so replicas failing on the same cause do not retry in step.
+        var waits = retries.Select(e => (double)e.Tags.Single(t => t.Key == "delay_ms").Value!).ToList();
+        Assert.All(waits, wait => Assert.True(wait > 0, $"waited {wait} ms"));
+        Assert.NotEqual(new[] { 1.0, 2.0 }, waits);
 
         var processed = Assert.Single(_telemetry.LogsStartingWith("Processed message"));
         Assert.Equal((LogLevel.Information, ProcessSpanOf(validSender).TraceId), (processed.LogLevel, processed.TraceId));

@@ -84,6 +84,40 @@ public sealed class DeadLetterFailureTests : IDisposable
     }
 
     /// <summary>
+    /// In a batch (<c>Processing:BatchSize</c> 10), a message whose dead-letter send throws is read
+    /// again with everything after it: the messages before it are done once, it is dead-lettered
+    /// once, the ones after it processed once, and the commit passes all of them.
+    /// </summary>
+    [Fact]
+    public async Task In_a_batch_a_message_whose_dead_letter_send_throws_is_read_again_with_the_rest_of_the_batch()
+    {
+        // Written in one request before the Consumer starts, so the four are ready together: one batch.
+        using (var producer = new ProducerBuilder<string, byte[]>(new ProducerConfig { BootstrapServers = _kafka.BootstrapServers, LingerMs = 1_000 }).Build())
+        {
+            producer.Produce(_topic, new Message<string, byte[]> { Key = "valid-0", Value = Valid(1) });
+            producer.Produce(_topic, new Message<string, byte[]> { Key = "poison", Value = "not JSON"u8.ToArray() });
+            producer.Produce(_topic, new Message<string, byte[]> { Key = "valid-2", Value = Valid(3) });
+            producer.Produce(_topic, new Message<string, byte[]> { Key = "valid-3", Value = Valid(4) });
+            Assert.Equal(0, producer.Flush(Timeout));
+        }
+
+        await using var host = StartConsumer(out _, batchSize: 10, new KafkaException(new Error(ErrorCode.Local_Fatal, "injected", isFatal: true)));
+
+        var letter = Assert.Single(ReadDeadLetters());
+        Assert.Equal(("poison", "1"), (letter.Message.Key, Header(letter, DeadLetterHeaders.SourceOffset)));
+        var consumer = host.Services.GetRequiredService<IConsumer<string, byte[]>>();
+        await Poll.UntilAsync(() => Task.FromResult(consumer.Committed([new TopicPartition(_topic, 0)], TimeSpan.FromSeconds(5)).Single().Offset.Value),
+            committed => committed == 4, Timeout, "the group's committed offset to pass all four messages");
+        var stats = host.Services.GetRequiredService<ProcessingStats>().Snapshot(consumer.MemberId);
+        Assert.Equal((3, 1), (stats.Processed, stats.Failed));
+        Assert.Equal(["0", "2", "3"], _telemetry.LogsStartingWith("Processed message")
+            .Select(log => log.FormattedMessage!.Split(" offset ")[1].Split(',')[0]).Order());
+        // One batch of the four, ended at the poison message; then it and the two after it again.
+        var batchSizes = _telemetry.Spans.Where(span => span.DisplayName == $"process {_topic}").Select(span => span.GetTagItem(MessagingAttributes.BatchMessageCount));
+        Assert.Equal([4, 3], batchSizes);
+    }
+
+    /// <summary>
     /// A dead-letter send Kafka does not acknowledge is tried again, waiting 100 ms, then twice as
     /// long each time (each try logged), until it is: the dead letter arrives once, nothing is skipped.
     /// </summary>
@@ -134,11 +168,15 @@ public sealed class DeadLetterFailureTests : IDisposable
         Assert.Equal(("7", "cannot be read"), (Header(letter, DeadLetterHeaders.SourceOffset), Header(letter, DeadLetterHeaders.ErrorMessage)));
     }
 
-    private StoppedOnDispose StartConsumer(out ObservedProducer deadLetterProducer, params Exception[] deadLetterFaults)
+    private StoppedOnDispose StartConsumer(out ObservedProducer deadLetterProducer, params Exception[] deadLetterFaults) =>
+        StartConsumer(out deadLetterProducer, batchSize: 1, deadLetterFaults);
+
+    private StoppedOnDispose StartConsumer(out ObservedProducer deadLetterProducer, int batchSize, params Exception[] deadLetterFaults)
     {
         ObservedProducer? observed = null;
         var host = InProcessConsumer.Start(_kafka.BootstrapServers, _topic, builder =>
         {
+            builder.Configuration["Processing:BatchSize"] = $"{batchSize}";
             _telemetry.AddTo(builder);
             builder.Services.AddSingleton(services =>
             {
@@ -153,6 +191,9 @@ public sealed class DeadLetterFailureTests : IDisposable
     // Nothing more arrives (no second copy) within a few more seconds.
     private List<ConsumeResult<string, byte[]>> ReadDeadLetters() =>
         TopicReader.Read(_kafka.BootstrapServers, MessageTopics.DeadLetterOf(_topic), expected: 1, Timeout, thenWatch: TimeSpan.FromSeconds(3));
+
+    private static byte[] Valid(int sequence) => JsonSerializer.SerializeToUtf8Bytes(
+        new MessageBody(Guid.NewGuid(), sequence, DateTimeOffset.UtcNow, "test", "payload"), MessageJsonContext.Default.MessageBody);
 
     private static string? Header(ConsumeResult<string, byte[]> letter, string key) =>
         letter.Message.Headers.TryGetLastBytes(key, out var value) ? Encoding.UTF8.GetString(value) : null;
