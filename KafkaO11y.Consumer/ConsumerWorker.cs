@@ -70,15 +70,9 @@ public sealed partial class ConsumerWorker(
         {
             while (!stoppingToken.IsCancellationRequested)
             {
-                ConsumeResult<string, byte[]> consumed;
-                try
+                var consumed = ConsumeNext(stoppingToken);
+                if (consumed is null)
                 {
-                    consumed = consumer.Consume(stoppingToken);
-                }
-                catch (ConsumeException e)
-                {
-                    // Errors librdkafka reports here are transient (it reconnects by itself).
-                    LogConsumeError(e.Error.Code, e.Error.Reason);
                     continue;
                 }
 
@@ -100,6 +94,21 @@ public sealed partial class ConsumerWorker(
             // Commits the stored offsets and leaves the group, so the partitions move on at once.
             consumer.Close();
             LogClosed();
+        }
+    }
+
+    /// <summary>The next message; null after a consume error, which is logged.</summary>
+    private ConsumeResult<string, byte[]>? ConsumeNext(CancellationToken stoppingToken)
+    {
+        try
+        {
+            return consumer.Consume(stoppingToken);
+        }
+        catch (ConsumeException e)
+        {
+            // Errors librdkafka reports here are transient (it reconnects by itself).
+            LogConsumeError(e.Error.Code, e.Error.Reason);
+            return null;
         }
     }
 

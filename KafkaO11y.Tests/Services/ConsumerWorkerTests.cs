@@ -150,6 +150,25 @@ public class ConsumerWorkerTests : IDisposable
     }
 
     /// <summary>
+    /// A consume error (a fetch the broker answers with an error) is logged as a warning, and the
+    /// worker goes on: the next message is processed.
+    /// </summary>
+    [Fact]
+    public async Task A_consume_error_is_logged_and_the_worker_goes_on()
+    {
+        await SendAsync(Valid());
+        await Poll.UntilAsync(CommittedAsync, committed => committed == 1, Timeout, "the first message to be processed");
+        // The next fetch, a reading consumer's, is answered with an error.
+        _kafka.FailRequests(_topic, KafkaRequest.Fetch, KafkaErrorCode.RequestTimedOut, count: 1);
+        var errors = await Poll.UntilAsync(() => Task.FromResult(_telemetry.LogsStartingWith($"Kafka consume error {ErrorCode.RequestTimedOut}")),
+            logged => logged.Count > 0, Timeout, "the consume error to be logged");
+        Assert.Equal(LogLevel.Warning, Assert.Single(errors).LogLevel);
+
+        await SendAsync(Valid());
+        await Poll.UntilAsync(CommittedAsync, committed => committed == 2, Timeout, "the next message to be processed");
+    }
+
+    /// <summary>
     /// A stop (the service shutting down) while a message is in progress leaves it uncommitted and
     /// not dead-lettered: the next member of the group processes it.
     /// </summary>
