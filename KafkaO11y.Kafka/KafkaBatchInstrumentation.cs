@@ -66,13 +66,16 @@ public static class KafkaBatchInstrumentation
             oneTopic ? first.SpanName : MessagingAttributes.Operations.Process, ActivityKind.Consumer, parentContext: default, tags: startTags);
         if (activity is { IsAllDataRequested: true })
         {
+            // A link copies its attributes, so one collection serves every link in turn.
+            var linkTags = new ActivityTagsCollection();
             for (var index = 0; index < batch.Count; index++)
             {
                 var consumed = batch[index];
                 var producerContext = KafkaHeaderPropagation.Extract(consumed.Message.Headers).ActivityContext;
                 if (producerContext != default)
                 {
-                    activity.AddLink(new ActivityLink(producerContext, LinkTags(consumed, partitions[index], oneTopic, onePartition)));
+                    SetLinkTags(linkTags, consumed, partitions[index], oneTopic, onePartition);
+                    activity.AddLink(new ActivityLink(producerContext, linkTags));
                 }
             }
 
@@ -105,9 +108,10 @@ public static class KafkaBatchInstrumentation
     /// per-message attributes in a batch): its offset, its tombstone mark, and its topic and
     /// partition where the batch does not share them.
     /// </summary>
-    private static ActivityTagsCollection LinkTags<TKey, TValue>(ConsumeResult<TKey, TValue> consumed, KafkaProcessPartition partition, bool oneTopic, bool onePartition)
+    private static void SetLinkTags<TKey, TValue>(ActivityTagsCollection tags, ConsumeResult<TKey, TValue> consumed, KafkaProcessPartition partition, bool oneTopic, bool onePartition)
     {
-        var tags = new ActivityTagsCollection { { MessagingAttributes.KafkaOffset, consumed.Offset.Value } };
+        tags.Clear();
+        tags.Add(MessagingAttributes.KafkaOffset, consumed.Offset.Value);
         if (!oneTopic)
         {
             tags.Add(MessagingAttributes.DestinationName, partition.Topic);
@@ -122,8 +126,6 @@ public static class KafkaBatchInstrumentation
         {
             tags.Add(MessagingAttributes.KafkaMessageTombstone, true);
         }
-
-        return tags;
     }
 
     /// <summary>The process metrics' attributes for a batch from more than one partition.</summary>
