@@ -70,6 +70,7 @@ public class ConsumerWorkerTests : IDisposable
     {
         await SendAsync(Valid());
         await Poll.UntilAsync(CommittedAsync, committed => committed == 1, Timeout, "the first message to be committed");
+        Assert.Equal(LogLevel.Information, Assert.Single(_telemetry.LogsStartingWith($"Subscribed to {_topic}")).LogLevel);
 
         Control.Update(new ProcessingUpdate(DelayMilliseconds: 3_000, FailureRate: null));
         await SendAsync(Valid());

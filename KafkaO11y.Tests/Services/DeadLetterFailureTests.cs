@@ -118,6 +118,40 @@ public sealed class DeadLetterFailureTests : IDisposable
     }
 
     /// <summary>
+    /// In a batch of messages from two partitions, a message whose dead-letter send throws has the
+    /// other partition's messages after it read again too: none of them is skipped.
+    /// </summary>
+    [Fact]
+    public async Task In_a_batch_from_two_partitions_the_other_partitions_messages_after_a_message_with_no_outcome_are_read_again()
+    {
+        var topic = $"{_topic}-two-partitions";
+        _kafka.CreateTopic(new KafkaTopic(topic, Partitions: 2));
+        _kafka.CreateTopic(new KafkaTopic(MessageTopics.DeadLetterOf(topic), Partitions: 1));
+        await using var host = StartConsumer(topic, out _, batchSize: 10, new KafkaException(new Error(ErrorCode.Local_Fatal, "injected", isFatal: true)));
+        using var producer = new ProducerBuilder<string, byte[]>(new ProducerConfig { BootstrapServers = _kafka.BootstrapServers }).Build();
+
+        // The first message takes two seconds. Meanwhile the poison message arrives on partition 0,
+        // and later two on partition 1: the next batch is the poison message, then those two.
+        host.Services.GetRequiredService<ProcessingControl>().Update(new ProcessingUpdate(DelayMilliseconds: 2_000, FailureRate: null));
+        await producer.ProduceAsync(new TopicPartition(topic, 0), new Message<string, byte[]> { Key = "first", Value = Valid(1) });
+        var stats = host.Services.GetRequiredService<ProcessingStats>();
+        await Poll.UntilAsync(() => Task.FromResult(stats.Snapshot("").Current), current => current is not null, Timeout, "the first message to be in progress");
+        host.Services.GetRequiredService<ProcessingControl>().Update(new ProcessingUpdate(DelayMilliseconds: 0, FailureRate: null));
+        await producer.ProduceAsync(new TopicPartition(topic, 0), new Message<string, byte[]> { Key = "poison", Value = "not JSON"u8.ToArray() });
+        await Task.Delay(TimeSpan.FromSeconds(0.7));
+        await producer.ProduceAsync(new TopicPartition(topic, 1), new Message<string, byte[]> { Key = "valid-1", Value = Valid(2) });
+        await producer.ProduceAsync(new TopicPartition(topic, 1), new Message<string, byte[]> { Key = "valid-2", Value = Valid(3) });
+
+        var letter = Assert.Single(TopicReader.Read(_kafka.BootstrapServers, MessageTopics.DeadLetterOf(topic), expected: 1, Timeout, thenWatch: TimeSpan.FromSeconds(3)));
+        Assert.Equal(("poison", "0", "1"), (letter.Message.Key, Header(letter, DeadLetterHeaders.SourcePartition), Header(letter, DeadLetterHeaders.SourceOffset)));
+        var consumer = host.Services.GetRequiredService<IConsumer<string, byte[]>>();
+        await Poll.UntilAsync(() => Task.FromResult(consumer.Committed([new TopicPartition(topic, 0), new TopicPartition(topic, 1)], TimeSpan.FromSeconds(5)).Select(c => c.Offset.Value).ToArray()),
+            committed => committed.SequenceEqual([2L, 2L]), Timeout, "the group's commits to pass both partitions' messages");
+        var done = stats.Snapshot(consumer.MemberId);
+        Assert.Equal((3, 1), (done.Processed, done.Failed));
+    }
+
+    /// <summary>
     /// A dead-letter send Kafka does not acknowledge is tried again, waiting 100 ms, then twice as
     /// long each time (each try logged), until it is: the dead letter arrives once, nothing is skipped.
     /// </summary>
@@ -169,12 +203,15 @@ public sealed class DeadLetterFailureTests : IDisposable
     }
 
     private StoppedOnDispose StartConsumer(out ObservedProducer deadLetterProducer, params Exception[] deadLetterFaults) =>
-        StartConsumer(out deadLetterProducer, batchSize: 1, deadLetterFaults);
+        StartConsumer(_topic, out deadLetterProducer, batchSize: 1, deadLetterFaults);
 
-    private StoppedOnDispose StartConsumer(out ObservedProducer deadLetterProducer, int batchSize, params Exception[] deadLetterFaults)
+    private StoppedOnDispose StartConsumer(out ObservedProducer deadLetterProducer, int batchSize, params Exception[] deadLetterFaults) =>
+        StartConsumer(_topic, out deadLetterProducer, batchSize, deadLetterFaults);
+
+    private StoppedOnDispose StartConsumer(string topic, out ObservedProducer deadLetterProducer, int batchSize, params Exception[] deadLetterFaults)
     {
         ObservedProducer? observed = null;
-        var host = InProcessConsumer.Start(_kafka.BootstrapServers, _topic, builder =>
+        var host = InProcessConsumer.Start(_kafka.BootstrapServers, topic, builder =>
         {
             builder.Configuration["Processing:BatchSize"] = $"{batchSize}";
             _telemetry.AddTo(builder);
