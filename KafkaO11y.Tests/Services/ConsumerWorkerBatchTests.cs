@@ -1,6 +1,6 @@
 using System.Diagnostics;
-using KafkaO11y.Consumer;
 using Confluent.Kafka;
+using KafkaO11y.Consumer;
 using KafkaO11y.Contracts;
 using KafkaO11y.EmbeddedKafka;
 using Microsoft.Extensions.Logging;

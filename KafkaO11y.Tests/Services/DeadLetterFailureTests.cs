@@ -44,7 +44,7 @@ public sealed class DeadLetterFailureTests : IDisposable
     {
         // The first dead-letter send fails as a fatal librdkafka error or a disposed producer would.
         Exception injected = fault == "fatal"
-            ? new KafkaException(new Error(ErrorCode.Local_Fatal, "injected: the producer hit a fatal error", isFatal: true))
+            ? FatalSendError()
             : new ObjectDisposedException("injected: the producer was disposed");
         await using var host = StartConsumer(out var deadLetterProducer, injected);
 
@@ -52,12 +52,7 @@ public sealed class DeadLetterFailureTests : IDisposable
         await producer.ProduceAsync(_topic, new Message<string, byte[]> { Key = "poison", Value = "not JSON"u8.ToArray() });
         for (var sequence = 1; sequence <= 3; sequence++)
         {
-            var body = new MessageBody(Guid.NewGuid(), sequence, DateTimeOffset.UtcNow, "test", "payload");
-            await producer.ProduceAsync(_topic, new Message<string, byte[]>
-            {
-                Key = body.Id.ToString(),
-                Value = JsonSerializer.SerializeToUtf8Bytes(body, MessageJsonContext.Default.MessageBody),
-            });
+            await producer.ProduceAsync(_topic, new Message<string, byte[]> { Key = $"valid-{sequence}", Value = Valid(sequence) });
         }
 
         // The poison message is offset 0: its dead letter, then every message processed and committed.
@@ -68,9 +63,8 @@ public sealed class DeadLetterFailureTests : IDisposable
         Assert.Equal(typeof(InvalidMessageException).FullName, Header(letter, DeadLetterHeaders.ErrorType));
 
         var consumer = host.Services.GetRequiredService<IConsumer<string, byte[]>>();
-        var partition = new TopicPartition(_topic, 0);
-        await Poll.UntilAsync(() => Task.FromResult(consumer.Committed([partition], TimeSpan.FromSeconds(5)).Single().Offset.Value),
-            committed => committed == 4, Timeout, "the group's committed offset to pass all four messages");
+        await Poll.UntilAsync(() => Committed(consumer, new TopicPartition(_topic, 0)),
+            committed => committed.SequenceEqual([4L]), Timeout, "the group's committed offset to pass all four messages");
         var stats = host.Services.GetRequiredService<ProcessingStats>().Snapshot(consumer.MemberId);
         Assert.Equal((3, 1), (stats.Processed, stats.Failed));
 
@@ -101,13 +95,13 @@ public sealed class DeadLetterFailureTests : IDisposable
             Assert.Equal(0, producer.Flush(Timeout));
         }
 
-        await using var host = StartConsumer(out _, batchSize: 10, new KafkaException(new Error(ErrorCode.Local_Fatal, "injected", isFatal: true)));
+        await using var host = StartConsumer(_topic, batchSize: 10, out _, FatalSendError());
 
         var letter = Assert.Single(ReadDeadLetters());
         Assert.Equal(("poison", "1"), (letter.Message.Key, Header(letter, DeadLetterHeaders.SourceOffset)));
         var consumer = host.Services.GetRequiredService<IConsumer<string, byte[]>>();
-        await Poll.UntilAsync(() => Task.FromResult(consumer.Committed([new TopicPartition(_topic, 0)], TimeSpan.FromSeconds(5)).Single().Offset.Value),
-            committed => committed == 4, Timeout, "the group's committed offset to pass all four messages");
+        await Poll.UntilAsync(() => Committed(consumer, new TopicPartition(_topic, 0)),
+            committed => committed.SequenceEqual([4L]), Timeout, "the group's committed offset to pass all four messages");
         var stats = host.Services.GetRequiredService<ProcessingStats>().Snapshot(consumer.MemberId);
         Assert.Equal((3, 1), (stats.Processed, stats.Failed));
         Assert.Equal(["0", "2", "3"], _telemetry.LogsStartingWith("Processed message")
@@ -127,7 +121,7 @@ public sealed class DeadLetterFailureTests : IDisposable
         var topic = $"{_topic}-two-partitions";
         _kafka.CreateTopic(new KafkaTopic(topic, Partitions: 2));
         _kafka.CreateTopic(new KafkaTopic(MessageTopics.DeadLetterOf(topic), Partitions: 1));
-        await using var host = StartConsumer(topic, out _, batchSize: 10, new KafkaException(new Error(ErrorCode.Local_Fatal, "injected", isFatal: true)));
+        await using var host = StartConsumer(topic, batchSize: 10, out _, FatalSendError());
         using var producer = new ProducerBuilder<string, byte[]>(new ProducerConfig { BootstrapServers = _kafka.BootstrapServers }).Build();
 
         // The first message takes two seconds. Meanwhile the poison message arrives on partition 0,
@@ -145,7 +139,7 @@ public sealed class DeadLetterFailureTests : IDisposable
         var letter = Assert.Single(TopicReader.Read(_kafka.BootstrapServers, MessageTopics.DeadLetterOf(topic), expected: 1, Timeout, thenWatch: TimeSpan.FromSeconds(3)));
         Assert.Equal(("poison", "0", "1"), (letter.Message.Key, Header(letter, DeadLetterHeaders.SourcePartition), Header(letter, DeadLetterHeaders.SourceOffset)));
         var consumer = host.Services.GetRequiredService<IConsumer<string, byte[]>>();
-        await Poll.UntilAsync(() => Task.FromResult(consumer.Committed([new TopicPartition(topic, 0), new TopicPartition(topic, 1)], TimeSpan.FromSeconds(5)).Select(c => c.Offset.Value).ToArray()),
+        await Poll.UntilAsync(() => Committed(consumer, new TopicPartition(topic, 0), new TopicPartition(topic, 1)),
             committed => committed.SequenceEqual([2L, 2L]), Timeout, "the group's commits to pass both partitions' messages");
         var done = stats.Snapshot(consumer.MemberId);
         Assert.Equal((3, 1), (done.Processed, done.Failed));
@@ -203,12 +197,9 @@ public sealed class DeadLetterFailureTests : IDisposable
     }
 
     private StoppedOnDispose StartConsumer(out ObservedProducer deadLetterProducer, params Exception[] deadLetterFaults) =>
-        StartConsumer(_topic, out deadLetterProducer, batchSize: 1, deadLetterFaults);
+        StartConsumer(_topic, batchSize: 1, out deadLetterProducer, deadLetterFaults);
 
-    private StoppedOnDispose StartConsumer(out ObservedProducer deadLetterProducer, int batchSize, params Exception[] deadLetterFaults) =>
-        StartConsumer(_topic, out deadLetterProducer, batchSize, deadLetterFaults);
-
-    private StoppedOnDispose StartConsumer(string topic, out ObservedProducer deadLetterProducer, int batchSize, params Exception[] deadLetterFaults)
+    private StoppedOnDispose StartConsumer(string topic, int batchSize, out ObservedProducer deadLetterProducer, params Exception[] deadLetterFaults)
     {
         ObservedProducer? observed = null;
         var host = InProcessConsumer.Start(_kafka.BootstrapServers, topic, builder =>
@@ -228,6 +219,13 @@ public sealed class DeadLetterFailureTests : IDisposable
     // Nothing more arrives (no second copy) within a few more seconds.
     private List<ConsumeResult<string, byte[]>> ReadDeadLetters() =>
         TopicReader.Read(_kafka.BootstrapServers, MessageTopics.DeadLetterOf(_topic), expected: 1, Timeout, thenWatch: TimeSpan.FromSeconds(3));
+
+    // A dead-letter send that throws as a producer with a fatal librdkafka error does.
+    private static KafkaException FatalSendError() =>
+        new(new Error(ErrorCode.Local_Fatal, "injected: the producer hit a fatal error", isFatal: true));
+
+    private static Task<long[]> Committed(IConsumer<string, byte[]> consumer, params TopicPartition[] partitions) =>
+        Task.FromResult(consumer.Committed(partitions, TimeSpan.FromSeconds(5)).Select(committed => committed.Offset.Value).ToArray());
 
     private static byte[] Valid(int sequence) => JsonSerializer.SerializeToUtf8Bytes(
         new MessageBody(Guid.NewGuid(), sequence, DateTimeOffset.UtcNow, "test", "payload"), MessageJsonContext.Default.MessageBody);
