@@ -97,9 +97,11 @@ public static class KafkaBatchInstrumentation
         }
 
         KafkaTelemetry.ProcessDuration.Record(Stopwatch.GetElapsedTime(started).TotalSeconds, processTags);
+        // Every message of the batch was processed when the batch was: one clock read serves them all.
+        var processedAt = DateTime.UtcNow;
         for (var index = 0; index < batch.Count; index++)
         {
-            KafkaProcessMetrics.Processed(partitions[index], batch[index].Message.Timestamp);
+            KafkaProcessMetrics.Processed(partitions[index], batch[index].Message.Timestamp, processedAt);
         }
     }
 

@@ -119,13 +119,16 @@ internal static class KafkaProcessMetrics
         Processed(partition, created);
     }
 
-    /// <summary>The end-to-end latency of one message processed.</summary>
-    public static void Processed(KafkaProcessPartition partition, Timestamp created)
+    /// <summary>The end-to-end latency of one message processed now.</summary>
+    public static void Processed(KafkaProcessPartition partition, Timestamp created) => Processed(partition, created, DateTime.UtcNow);
+
+    /// <summary>The end-to-end latency of one message processed at <paramref name="processedAt"/> (UTC; a batch reads the clock once).</summary>
+    public static void Processed(KafkaProcessPartition partition, Timestamp created, DateTime processedAt)
     {
         // Kafka's CreateTime is when the producer made the message, so this spans the whole path.
         if (created.Type == TimestampType.CreateTime)
         {
-            var endToEnd = DateTimeOffset.UtcNow - created.UtcDateTime;
+            var endToEnd = processedAt - created.UtcDateTime;
             KafkaTelemetry.EndToEndLatency.Record(Math.Max(0, endToEnd.TotalSeconds), partition.ProcessTags);
         }
     }

@@ -311,22 +311,27 @@ public sealed class KafkaInstrumentationTests : IDisposable
     [Fact]
     public async Task A_batch_is_processed_in_one_span_linked_to_each_message_with_each_messages_metrics()
     {
+        var created = new DateTime[3];
         for (var index = 0; index < 3; index++)
         {
             using var request = Caller.StartActivity($"POST /messages {index}", ActivityKind.Server, parentContext: default);
-            await Producer.ProduceAsync(new TopicPartition(_topic, 1), new Message<string, byte[]> { Key = $"batch-{index}", Value = "{}"u8.ToArray(), Timestamp = new Timestamp(DateTime.UtcNow) });
+            created[index] = DateTime.UtcNow;
+            await Producer.ProduceAsync(new TopicPartition(_topic, 1), new Message<string, byte[]> { Key = $"batch-{index}", Value = "{}"u8.ToArray(), Timestamp = new Timestamp(created[index]) });
         }
 
         var batch = new[] { ConsumeOne(), ConsumeOne(), ConsumeOne() };
         var logger = _host.Services.GetRequiredService<ILogger<KafkaInstrumentationTests>>();
         IReadOnlyList<ConsumeResult<string, byte[]>>? handled = null;
-        await Consumer.ProcessBatchAsync(batch, (messages, _) =>
+        var handlerReturned = default(DateTime);
+        await Consumer.ProcessBatchAsync(batch, async (messages, _) =>
         {
             using var handlerWork = Caller.StartActivity("batch handler work");
             logger.LogInformation("Processing a batch of {Count}", messages.Count);
             handled = messages;
-            return Task.CompletedTask;
+            await Task.Delay(TimeSpan.FromMilliseconds(50));
+            handlerReturned = DateTime.UtcNow;
         });
+        var batchProcessed = DateTime.UtcNow;
         FlushTelemetry();
 
         Assert.Same(batch, handled);
@@ -369,7 +374,12 @@ public sealed class KafkaInstrumentationTests : IDisposable
         Assert.Equal(3, MessagesCounted("messaging.client.consumed.messages"));
         AssertHistogram("messaging.process.duration", "s", expectedCount: 1);
         Assert.Equal("1", Tag(Assert.Single(Points("messaging.process.duration"), p => Tag(p, "messaging.destination.name") == _topic), "messaging.destination.partition.id"));
-        AssertHistogram("kafkao11y.message.end_to_end.duration", "s", expectedCount: 3);
+        // Each message's end-to-end latency runs from its creation until the batch's handler returned
+        // (a Kafka timestamp keeps whole milliseconds, so up to 1 ms more).
+        var endToEndSum = AssertHistogram("kafkao11y.message.end_to_end.duration", "s", expectedCount: 3);
+        Assert.InRange(endToEndSum,
+            created.Sum(at => (handlerReturned - at).TotalSeconds),
+            created.Sum(at => (batchProcessed - at).TotalSeconds) + 3 * 0.001);
     }
 
     /// <summary>
