@@ -26,11 +26,11 @@ public sealed class BenchmarkProgramTests
             "throughput",
             [
                 .. new[] { "Produce", "Consume", "Consume, batches of 100" }.SelectMany(operation => new[] { "bare", "propagation only", @"full \(0 %\)", @"full \(1 %\)", @"full \(10 %\)", @"full \(100 %\)" }
-                    .Select(variant => $@"^\| {operation} \| 100 B \| {variant} \| {Rate} \| {Rate} - {Rate} \| {Rate} \|")),
+                    .Select(variant => $@"^\| {operation} \| 100 B \| {variant} \| {Rate} \| {Rate} - {Rate} \| {Rate} \| {Rate} \({Rate} - {Rate}\) \|")),
                 $@"^\| Produce \| 100 B \| {Rate} \| {Rate} \|$",
-                // The sampling curve: a row per ratio, with both ratios and the time and bytes above propagation only.
+                // The sampling curve: a row per ratio, with both ratios, the time and bytes above propagation only and the CPU above bare.
                 .. new[] { "0 %", "1 %", "10 %", "100 %" }.SelectMany(sampled => new[] { "Produce", "Consume", "Consume, batches of 100" }
-                    .Select(operation => $@"^\| {operation} \| 1 KiB \| {sampled} \| {Rate} \| {Ratio} \| {Ratio} \| -?[\d,]+ \| -?[\d,]+ \|$")),
+                    .Select(operation => $@"^\| {operation} \| 1 KiB \| {sampled} \| {Rate} \| {Ratio} \| {Ratio} \| -?[\d,]+ \| -?[\d,]+ \| -?[\d,]+ \|$")),
                 // Every full variant recorded spans as its ratio says (the program checks it and fails otherwise).
                 @"^\| Produce \| 100 B \| full \(0 %\) \| .* \| 0 / 0 \|$",
                 $@"^\| Consume \| 100 B \| full \(100 %\) \| .* \| {Rate} / {Rate} \|$",

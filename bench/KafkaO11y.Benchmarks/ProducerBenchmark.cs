@@ -108,8 +108,14 @@ internal static class ProducerBenchmark
 /// <param name="Gen2Collections">Full (generation 2) collections during the measurement.</param>
 /// <param name="QueueFullBackoffs">Producer: times the client queue was full. Consumer: 0.</param>
 /// <param name="SpansStarted">Full variants: sampling decisions taken (one span per message, those sent to connect included).</param>
+/// <param name="CpuNanosecondsPerMessage">
+/// Processor time of the whole process during the measurement (user and system, every thread: client,
+/// embedded broker, exporter, garbage collector), per message: what a message costs however the two
+/// cores' threads happened to be scheduled.
+/// </param>
 internal sealed record Measurement(
-    double MessagesPerSecond, double AllocatedBytesPerMessage, double GcPauseShare, int Gen2Collections, long QueueFullBackoffs, long SpansStarted)
+    double MessagesPerSecond, double AllocatedBytesPerMessage, double GcPauseShare, int Gen2Collections, long QueueFullBackoffs, long SpansStarted,
+    double CpuNanosecondsPerMessage)
 {
     /// <summary>Spans that ended recorded (sampled) in this measurement.</summary>
     public long RecordedSpans { get; init; }
@@ -119,22 +125,24 @@ internal sealed record Measurement(
 }
 
 /// <summary>Time, allocations and garbage collection over one measurement, for the whole process.</summary>
-internal readonly record struct MeasurementClock(long Started, long Allocated, TimeSpan GcPaused, int Gen2)
+internal readonly record struct MeasurementClock(long Started, long Allocated, TimeSpan GcPaused, int Gen2, TimeSpan Cpu)
 {
     public static MeasurementClock Start() => new(
-        Stopwatch.GetTimestamp(), GC.GetTotalAllocatedBytes(precise: true), GC.GetTotalPauseDuration(), GC.CollectionCount(2));
+        Stopwatch.GetTimestamp(), GC.GetTotalAllocatedBytes(precise: true), GC.GetTotalPauseDuration(), GC.CollectionCount(2), Environment.CpuUsage.TotalTime);
 
     /// <param name="messages">Messages handled while the clock ran.</param>
     /// <param name="messagesTimed">Messages the elapsed time stands for (the consumer's clock starts at its first message).</param>
     public Measurement Stop(int messages, int messagesTimed, long queueFullBackoffs, long spansStarted)
     {
         var elapsed = Stopwatch.GetElapsedTime(Started);
+        var cpu = Environment.CpuUsage.TotalTime - Cpu;
         return new Measurement(
             messagesTimed / elapsed.TotalSeconds,
             (double)(GC.GetTotalAllocatedBytes(precise: true) - Allocated) / messages,
             (GC.GetTotalPauseDuration() - GcPaused) / elapsed,
             GC.CollectionCount(2) - Gen2,
             queueFullBackoffs,
-            spansStarted);
+            spansStarted,
+            cpu.TotalNanoseconds / messagesTimed);
     }
 }

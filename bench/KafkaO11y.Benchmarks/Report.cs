@@ -39,6 +39,9 @@ internal sealed class Results
     public double MedianAllocated(Operation operation, int valueSize, Variant variant) =>
         ReportFacts.Median(Of(operation, valueSize, variant).Select(m => m.AllocatedBytesPerMessage));
 
+    public double MedianCpu(Operation operation, int valueSize, Variant variant) =>
+        ReportFacts.Median(Of(operation, valueSize, variant).Select(m => m.CpuNanosecondsPerMessage));
+
     public IEnumerable<Measurement> All => _measurements.Values.SelectMany(rounds => rounds.Values);
 }
 
@@ -74,8 +77,8 @@ internal static class Report
         text.AppendLine();
         text.AppendLine("The sampling curve: the full variant at each sampling ratio, against propagation only (the header alone) and bare.");
         text.AppendLine();
-        text.AppendLine("| Operation | Value | Sampled | Full (msg/s) | Full / propagation only | Full / bare | Time above propagation only (ns/msg) | Allocated above propagation only (B/msg) |");
-        text.AppendLine("| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: |");
+        text.AppendLine("| Operation | Value | Sampled | Full (msg/s) | Full / propagation only | Full / bare | Time above propagation only (ns/msg) | Allocated above propagation only (B/msg) | CPU above bare (ns/msg) |");
+        text.AppendLine("| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |");
         foreach (var (operation, size) in Cells(valueSizes))
         {
             var bare = results.MedianRate(operation, size, Variant.Bare);
@@ -84,26 +87,29 @@ internal static class Report
             {
                 var full = results.MedianRate(operation, size, variant);
                 var extraBytes = results.MedianAllocated(operation, size, variant) - results.MedianAllocated(operation, size, Variant.PropagationOnly);
+                var extraCpu = results.MedianCpu(operation, size, variant) - results.MedianCpu(operation, size, Variant.Bare);
                 text.AppendLine(Invariant,
-                    $"| {operation.Name()} | {SizeName(size)} | {Variant.SamplingName(variant.Sampling)} | {full:N0} | {Ratio(full, propagation, results.RatiosPerRound(operation, size, variant, Variant.PropagationOnly))} | {Ratio(full, bare, results.RatiosPerRound(operation, size, variant, Variant.Bare))} | {1e9 / full - 1e9 / propagation:N0} | {extraBytes:N0} |");
+                    $"| {operation.Name()} | {SizeName(size)} | {Variant.SamplingName(variant.Sampling)} | {full:N0} | {Ratio(full, propagation, results.RatiosPerRound(operation, size, variant, Variant.PropagationOnly))} | {Ratio(full, bare, results.RatiosPerRound(operation, size, variant, Variant.Bare))} | {1e9 / full - 1e9 / propagation:N0} | {extraBytes:N0} | {extraCpu:N0} |");
             }
         }
 
         text.AppendLine();
         text.AppendLine("Ratios: of the medians; in brackets the lowest and highest ratio of two measurements of the same round. Time above propagation only:");
-        text.AppendLine("wall-clock time per message at saturation, 1/full - 1/propagation only, on 2 cores shared with the broker (not CPU time: see the micro-benchmarks).");
+        text.AppendLine("wall-clock time per message at saturation, 1/full - 1/propagation only, on 2 cores shared with the broker. CPU: the whole process's");
+        text.AppendLine("processor time per message (every thread: client, broker, exporter, garbage collector), medians, full minus bare.");
         text.AppendLine();
-        text.AppendLine("| Operation | Value | Variant | Median (msg/s) | Lowest - highest (msg/s) | Allocated (B/msg, median) | GC pauses (share of time, median) | Gen2 GCs (all rounds) | Spans recorded / exported (all rounds) |");
-        text.AppendLine("| --- | --- | --- | ---: | ---: | ---: | ---: | ---: | ---: |");
+        text.AppendLine("| Operation | Value | Variant | Median (msg/s) | Lowest - highest (msg/s) | Allocated (B/msg, median) | CPU (ns/msg, median, lowest - highest) | GC pauses (share of time, median) | Gen2 GCs (all rounds) | Spans recorded / exported (all rounds) |");
+        text.AppendLine("| --- | --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |");
         foreach (var (operation, size) in Cells(valueSizes))
         {
             foreach (var variant in variants)
             {
                 var measurements = results.Of(operation, size, variant);
                 var rates = measurements.Select(m => m.MessagesPerSecond).ToArray();
+                var cpu = measurements.Select(m => m.CpuNanosecondsPerMessage).ToArray();
                 var spans = variant.IsInstrumented ? $"{measurements.Sum(m => m.RecordedSpans):N0} / {measurements.Sum(m => m.ExportedSpans):N0}" : "-";
                 text.AppendLine(Invariant,
-                    $"| {operation.Name()} | {SizeName(size)} | {variant.Name} | {ReportFacts.Median(rates):N0} | {rates.Min():N0} - {rates.Max():N0} | {ReportFacts.Median(measurements.Select(m => m.AllocatedBytesPerMessage)):N0} | {ReportFacts.Median(measurements.Select(m => m.GcPauseShare)):P1} | {measurements.Sum(m => m.Gen2Collections)} | {spans} |");
+                    $"| {operation.Name()} | {SizeName(size)} | {variant.Name} | {ReportFacts.Median(rates):N0} | {rates.Min():N0} - {rates.Max():N0} | {ReportFacts.Median(measurements.Select(m => m.AllocatedBytesPerMessage)):N0} | {ReportFacts.Median(cpu):N0} ({cpu.Min():N0} - {cpu.Max():N0}) | {ReportFacts.Median(measurements.Select(m => m.GcPauseShare)):P1} | {measurements.Sum(m => m.Gen2Collections)} | {spans} |");
             }
         }
 
