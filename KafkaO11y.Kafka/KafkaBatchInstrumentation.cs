@@ -66,14 +66,15 @@ public static class KafkaBatchInstrumentation
             oneTopic ? first.SpanName : MessagingAttributes.Operations.Process, ActivityKind.Consumer, parentContext: default, tags: startTags);
         if (activity is { IsAllDataRequested: true })
         {
-            // A link copies its attributes, so one collection serves every link in turn.
-            var linkTags = new ActivityTagsCollection();
+            // A link copies its attributes, so one collection serves every link in turn (made for the first).
+            ActivityTagsCollection? linkTags = null;
             for (var index = 0; index < batch.Count; index++)
             {
                 var consumed = batch[index];
                 var producerContext = KafkaHeaderPropagation.Extract(consumed.Message.Headers).ActivityContext;
                 if (producerContext != default)
                 {
+                    linkTags ??= [];
                     SetLinkTags(linkTags, consumed, partitions[index], oneTopic, onePartition);
                     activity.AddLink(new ActivityLink(producerContext, linkTags));
                 }

@@ -24,13 +24,13 @@ public sealed class ConsumerWorkerBatchTests() : ConsumerWorkerTests(batchSize: 
     {
         // Offset 0 takes a second, while the next four arrive: they are ready together after it.
         Control.Update(new ProcessingUpdate(DelayMilliseconds: 1_000, FailureRate: null));
-        await SendAsync(Valid(), key: "first");
+        await SendAsync(MessageBodies.Valid(), key: "first");
         await Poll.UntilAsync(() => Task.FromResult(Stats.Snapshot("").Current), current => current?.Offset == 0, Timeout, "the first message to be in progress");
         var senders = Enumerable.Range(0, 4).Select(_ => SenderContext()).ToList();
-        await SendAsync(Valid(), key: "valid-1", sender: senders[0]);
-        await SendAsync(Valid(), key: "valid-2", sender: senders[1]);
+        await SendAsync(MessageBodies.Valid(), key: "valid-1", sender: senders[0]);
+        await SendAsync(MessageBodies.Valid(), key: "valid-2", sender: senders[1]);
         await SendAsync("not JSON"u8.ToArray(), key: "malformed", sender: senders[2]);
-        await SendAsync(Valid(), key: "valid-4", sender: senders[3]);
+        await SendAsync(MessageBodies.Valid(), key: "valid-4", sender: senders[3]);
 
         await Poll.UntilAsync(() => Task.FromResult(Stats.Snapshot("").Current), current => current?.Offset == 2, Timeout, "offset 2, in the batch, to be in progress");
         var whileInProgress = new List<long>();
@@ -62,10 +62,10 @@ public sealed class ConsumerWorkerBatchTests() : ConsumerWorkerTests(batchSize: 
     {
         // Offset 0 takes a second, while the next 24 arrive: they are ready together after it.
         Control.Update(new ProcessingUpdate(DelayMilliseconds: 1_000, FailureRate: null));
-        await SendAsync(Valid(), key: "first");
+        await SendAsync(MessageBodies.Valid(), key: "first");
         await Poll.UntilAsync(() => Task.FromResult(Stats.Snapshot("").Current), current => current?.Offset == 0, Timeout, "the first message to be in progress");
         Control.Update(new ProcessingUpdate(DelayMilliseconds: 0, FailureRate: null));
-        await Task.WhenAll(Enumerable.Range(1, 24).Select(_ => SendAsync(Valid())));
+        await Task.WhenAll(Enumerable.Range(1, 24).Select(_ => SendAsync(MessageBodies.Valid())));
 
         await Poll.UntilAsync(CommittedAsync, committed => committed == 25, Timeout, "every message to be committed past");
         var batchSizes = Telemetry.Spans.Where(span => span.DisplayName == $"process {Topic}").Select(span => span.GetTagItem("messaging.batch.message_count")).OfType<int>().ToList();
@@ -85,11 +85,11 @@ public sealed class ConsumerWorkerBatchTests() : ConsumerWorkerTests(batchSize: 
         // Offset 0 takes three seconds. Meanwhile the next two are fetched (a fetch waits at most
         // half a second for data), and then the fetch after them fails: the error is behind them.
         Control.Update(new ProcessingUpdate(DelayMilliseconds: 3_000, FailureRate: null));
-        await SendAsync(Valid(), key: "first");
+        await SendAsync(MessageBodies.Valid(), key: "first");
         await Poll.UntilAsync(() => Task.FromResult(Stats.Snapshot("").Current), current => current?.Offset == 0, Timeout, "the first message to be in progress");
         var senders = new[] { SenderContext(), SenderContext() };
-        await SendAsync(Valid(), key: "second", sender: senders[0]);
-        await SendAsync(Valid(), key: "third", sender: senders[1]);
+        await SendAsync(MessageBodies.Valid(), key: "second", sender: senders[0]);
+        await SendAsync(MessageBodies.Valid(), key: "third", sender: senders[1]);
         await Task.Delay(TimeSpan.FromSeconds(1.5));
         Kafka.FailRequests(Topic, KafkaRequest.Fetch, KafkaErrorCode.RequestTimedOut, count: 1);
         Control.Update(new ProcessingUpdate(DelayMilliseconds: 0, FailureRate: null));
@@ -101,7 +101,7 @@ public sealed class ConsumerWorkerBatchTests() : ConsumerWorkerTests(batchSize: 
         Assert.Same(batch, ProcessSpanOf(senders[1]));
         Assert.Equal(2, batch.GetTagItem("messaging.batch.message_count"));
 
-        await SendAsync(Valid(), key: "after");
+        await SendAsync(MessageBodies.Valid(), key: "after");
         await Poll.UntilAsync(CommittedAsync, committed => committed == 4, Timeout, "the message after the error to be processed");
     }
 }

@@ -68,12 +68,12 @@ public class ConsumerWorkerTests : IDisposable
     [Fact]
     public async Task The_commit_stays_at_a_message_in_progress_and_passes_it_once_it_is_done()
     {
-        await SendAsync(Valid());
+        await SendAsync(MessageBodies.Valid());
         await Poll.UntilAsync(CommittedAsync, committed => committed == 1, Timeout, "the first message to be committed");
         Assert.Equal(LogLevel.Information, Assert.Single(_telemetry.LogsStartingWith($"Subscribed to {_topic}")).LogLevel);
 
         Control.Update(new ProcessingUpdate(DelayMilliseconds: 3_000, FailureRate: null));
-        await SendAsync(Valid());
+        await SendAsync(MessageBodies.Valid());
         await Poll.UntilAsync(() => Task.FromResult(Stats.Snapshot("").Current), current => current?.Offset == 1, Timeout, "the second message to be in progress");
         var whileInProgress = new List<long>();
         for (var look = 0; look < 10 && Stats.Snapshot("").Current?.Offset == 1; look++)
@@ -105,13 +105,13 @@ public class ConsumerWorkerTests : IDisposable
         await Poll.UntilAsync(CommittedAsync, committed => committed == 1, Timeout, "the malformed message to be committed past");
 
         Control.Update(new ProcessingUpdate(DelayMilliseconds: null, FailureRate: 1));
-        var failing = Valid();
+        var failing = MessageBodies.Valid();
         var failingSender = SenderContext();
         await SendAsync(failing, key: "failing", sentAt, failingSender);
         await Poll.UntilAsync(CommittedAsync, committed => committed == 2, Timeout, "the failing message to be committed past");
         Control.Update(new ProcessingUpdate(DelayMilliseconds: null, FailureRate: 0));
         var validSender = SenderContext();
-        await SendAsync(Valid(), key: "valid", sender: validSender);
+        await SendAsync(MessageBodies.Valid(), key: "valid", sender: validSender);
         await Poll.UntilAsync(CommittedAsync, committed => committed == 3, Timeout, "the next message to be processed");
 
         var letters = TopicReader.Read(_kafka.BootstrapServers, MessageTopics.DeadLetterOf(_topic), expected: 2, Timeout);
@@ -157,7 +157,7 @@ public class ConsumerWorkerTests : IDisposable
     [Fact]
     public async Task A_consume_error_is_logged_and_the_worker_goes_on()
     {
-        await SendAsync(Valid());
+        await SendAsync(MessageBodies.Valid());
         await Poll.UntilAsync(CommittedAsync, committed => committed == 1, Timeout, "the first message to be processed");
         // The next fetch, a reading consumer's, is answered with an error.
         _kafka.FailRequests(_topic, KafkaRequest.Fetch, KafkaErrorCode.RequestTimedOut, count: 1);
@@ -165,7 +165,7 @@ public class ConsumerWorkerTests : IDisposable
             logged => logged.Count > 0, Timeout, "the consume error to be logged");
         Assert.Equal(LogLevel.Warning, Assert.Single(errors).LogLevel);
 
-        await SendAsync(Valid());
+        await SendAsync(MessageBodies.Valid());
         await Poll.UntilAsync(CommittedAsync, committed => committed == 2, Timeout, "the next message to be processed");
     }
 
@@ -177,7 +177,7 @@ public class ConsumerWorkerTests : IDisposable
     public async Task A_message_in_progress_at_shutdown_is_neither_committed_nor_dead_lettered()
     {
         Control.Update(new ProcessingUpdate(DelayMilliseconds: 10_000, FailureRate: null));
-        await SendAsync(Valid());
+        await SendAsync(MessageBodies.Valid());
         await Poll.UntilAsync(() => Task.FromResult(Stats.Snapshot("").Current), current => current?.Offset == 0, Timeout, "the message to be in progress");
 
         await _consumer.StopAsync();
@@ -240,9 +240,6 @@ public class ConsumerWorkerTests : IDisposable
         new(ActivityTraceId.CreateRandom(), ActivitySpanId.CreateRandom(), ActivityTraceFlags.Recorded, isRemote: true);
 
     protected static string Traceparent(ActivityContext context) => $"00-{context.TraceId}-{context.SpanId}-01";
-
-    protected static byte[] Valid() => JsonSerializer.SerializeToUtf8Bytes(
-        new MessageBody(Guid.NewGuid(), 1, DateTimeOffset.UtcNow, "test", "payload"), MessageJsonContext.Default.MessageBody);
 
     /// <summary>Sends as another service would: its own header and, when it has one, its trace context.</summary>
     protected Task SendAsync(byte[]? value, string key = "valid", Timestamp? timestamp = null, ActivityContext? sender = null)

@@ -52,7 +52,7 @@ public sealed class DeadLetterFailureTests : IDisposable
         await producer.ProduceAsync(_topic, new Message<string, byte[]> { Key = "poison", Value = "not JSON"u8.ToArray() });
         for (var sequence = 1; sequence <= 3; sequence++)
         {
-            await producer.ProduceAsync(_topic, new Message<string, byte[]> { Key = $"valid-{sequence}", Value = Valid(sequence) });
+            await producer.ProduceAsync(_topic, new Message<string, byte[]> { Key = $"valid-{sequence}", Value = MessageBodies.Valid(sequence) });
         }
 
         // The poison message is offset 0: its dead letter, then every message processed and committed.
@@ -88,10 +88,10 @@ public sealed class DeadLetterFailureTests : IDisposable
         // Written in one request before the Consumer starts, so the four are ready together: one batch.
         using (var producer = new ProducerBuilder<string, byte[]>(new ProducerConfig { BootstrapServers = _kafka.BootstrapServers, LingerMs = 1_000 }).Build())
         {
-            producer.Produce(_topic, new Message<string, byte[]> { Key = "valid-0", Value = Valid(1) });
+            producer.Produce(_topic, new Message<string, byte[]> { Key = "valid-0", Value = MessageBodies.Valid(1) });
             producer.Produce(_topic, new Message<string, byte[]> { Key = "poison", Value = "not JSON"u8.ToArray() });
-            producer.Produce(_topic, new Message<string, byte[]> { Key = "valid-2", Value = Valid(3) });
-            producer.Produce(_topic, new Message<string, byte[]> { Key = "valid-3", Value = Valid(4) });
+            producer.Produce(_topic, new Message<string, byte[]> { Key = "valid-2", Value = MessageBodies.Valid(3) });
+            producer.Produce(_topic, new Message<string, byte[]> { Key = "valid-3", Value = MessageBodies.Valid(4) });
             Assert.Equal(0, producer.Flush(Timeout));
         }
 
@@ -127,14 +127,14 @@ public sealed class DeadLetterFailureTests : IDisposable
         // The first message takes two seconds. Meanwhile the poison message arrives on partition 0,
         // and later two on partition 1: the next batch is the poison message, then those two.
         host.Services.GetRequiredService<ProcessingControl>().Update(new ProcessingUpdate(DelayMilliseconds: 2_000, FailureRate: null));
-        await producer.ProduceAsync(new TopicPartition(topic, 0), new Message<string, byte[]> { Key = "first", Value = Valid(1) });
+        await producer.ProduceAsync(new TopicPartition(topic, 0), new Message<string, byte[]> { Key = "first", Value = MessageBodies.Valid(1) });
         var stats = host.Services.GetRequiredService<ProcessingStats>();
         await Poll.UntilAsync(() => Task.FromResult(stats.Snapshot("").Current), current => current is not null, Timeout, "the first message to be in progress");
         host.Services.GetRequiredService<ProcessingControl>().Update(new ProcessingUpdate(DelayMilliseconds: 0, FailureRate: null));
         await producer.ProduceAsync(new TopicPartition(topic, 0), new Message<string, byte[]> { Key = "poison", Value = "not JSON"u8.ToArray() });
         await Task.Delay(TimeSpan.FromSeconds(0.7));
-        await producer.ProduceAsync(new TopicPartition(topic, 1), new Message<string, byte[]> { Key = "valid-1", Value = Valid(2) });
-        await producer.ProduceAsync(new TopicPartition(topic, 1), new Message<string, byte[]> { Key = "valid-2", Value = Valid(3) });
+        await producer.ProduceAsync(new TopicPartition(topic, 1), new Message<string, byte[]> { Key = "valid-1", Value = MessageBodies.Valid(2) });
+        await producer.ProduceAsync(new TopicPartition(topic, 1), new Message<string, byte[]> { Key = "valid-2", Value = MessageBodies.Valid(3) });
 
         var letter = Assert.Single(TopicReader.Read(_kafka.BootstrapServers, MessageTopics.DeadLetterOf(topic), expected: 1, Timeout, thenWatch: TimeSpan.FromSeconds(3)));
         Assert.Equal(("poison", "0", "1"), (letter.Message.Key, Header(letter, DeadLetterHeaders.SourcePartition), Header(letter, DeadLetterHeaders.SourceOffset)));
@@ -226,9 +226,6 @@ public sealed class DeadLetterFailureTests : IDisposable
 
     private static Task<long[]> Committed(IConsumer<string, byte[]> consumer, params TopicPartition[] partitions) =>
         Task.FromResult(consumer.Committed(partitions, TimeSpan.FromSeconds(5)).Select(committed => committed.Offset.Value).ToArray());
-
-    private static byte[] Valid(int sequence) => JsonSerializer.SerializeToUtf8Bytes(
-        new MessageBody(Guid.NewGuid(), sequence, DateTimeOffset.UtcNow, "test", "payload"), MessageJsonContext.Default.MessageBody);
 
     private static string? Header(ConsumeResult<string, byte[]> letter, string key) =>
         letter.Message.Headers.TryGetLastBytes(key, out var value) ? Encoding.UTF8.GetString(value) : null;
