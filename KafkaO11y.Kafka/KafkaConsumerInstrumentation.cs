@@ -116,11 +116,8 @@ internal static class KafkaProcessMetrics
     public static void Succeeded(KafkaProcessPartition partition, long started, Timestamp created)
     {
         KafkaTelemetry.ProcessDuration.Record(Stopwatch.GetElapsedTime(started).TotalSeconds, partition.ProcessTags);
-        Processed(partition, created);
+        Processed(partition, created, DateTime.UtcNow);
     }
-
-    /// <summary>The end-to-end latency of one message processed now.</summary>
-    public static void Processed(KafkaProcessPartition partition, Timestamp created) => Processed(partition, created, DateTime.UtcNow);
 
     /// <summary>The end-to-end latency of one message processed at <paramref name="processedAt"/> (UTC; a batch reads the clock once).</summary>
     public static void Processed(KafkaProcessPartition partition, Timestamp created, DateTime processedAt)

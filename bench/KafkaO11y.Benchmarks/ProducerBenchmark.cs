@@ -110,8 +110,8 @@ internal static class ProducerBenchmark
 /// <param name="SpansStarted">Full variants: sampling decisions taken (one span per message, those sent to connect included).</param>
 /// <param name="CpuNanosecondsPerMessage">
 /// Processor time of the whole process during the measurement (user and system, every thread: client,
-/// embedded broker, exporter, garbage collector), per message: what a message costs however the two
-/// cores' threads happened to be scheduled.
+/// embedded broker, exporter, garbage collector), per message: what a message costs the machine, where
+/// the rate says how fast one client went.
 /// </param>
 internal sealed record Measurement(
     double MessagesPerSecond, double AllocatedBytesPerMessage, double GcPauseShare, int Gen2Collections, long QueueFullBackoffs, long SpansStarted,
